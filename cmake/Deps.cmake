@@ -1,0 +1,22 @@
+# Every third-party package is found here, once, and exposed as an imported target.
+# Debian 12: gRPC 1.51 and libpqxx 6.4 are used through pkg-config, protobuf through FindProtobuf.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(Xapian REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
+pkg_check_modules(GRPC_REFLECTION_DUMMY QUIET grpc++_reflection)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
+find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+find_library(GRPCPP_REFLECTION_LIB grpc++_reflection REQUIRED)
+
+add_library(mailvault_xapian INTERFACE)
+target_include_directories(mailvault_xapian SYSTEM INTERFACE ${XAPIAN_INCLUDE_DIR})
+target_link_libraries(mailvault_xapian INTERFACE ${XAPIAN_LIBRARIES})
