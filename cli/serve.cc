@@ -1,0 +1,160 @@
+// `mailvault serve`: wires the roles (ingest, index, api, imap) of one process together.
+#include "cli/serve.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "api/server.h"
+#include "cli/common.h"
+#include "core/archive/archive.h"
+#include "core/archive/tokens.h"
+#include "core/base/log.h"
+#include "core/blob/blob_store.h"
+#include "core/pg/embedded.h"
+#include "core/pg/migrations.h"
+#include "core/pg/pool.h"
+#include "indexer/index_writer.h"
+#include "indexer/queue_consumer.h"
+
+namespace mailvault::cli {
+
+namespace fs = std::filesystem;
+
+Result<std::unique_ptr<Services>> open_services(const CommonServerOptions& options, bool own_pg) {
+  auto s = std::make_unique<Services>();
+  s->data_dir = options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
+  std::error_code ec;
+  fs::create_directories(s->data_dir, ec);
+  if (ec) {
+    return make_error(Code::kUnavailable,
+                      fmt::format("cannot create data directory {}: {}", s->data_dir.string(), ec.message()));
+  }
+  ::chmod(s->data_dir.c_str(), 0700);
+  std::string url = options.database_url;
+  if (url.empty()) {
+    auto pg = pg::EmbeddedPostgres::start(s->data_dir);
+    if (!pg) return pg.error();
+    if (own_pg) (*pg)->take_ownership();
+    url = (*pg)->conninfo();
+    s->embedded = std::move(*pg);
+  }
+  auto pool = pg::Pool::open(url, options.db_connections);
+  if (!pool) return pool.error();
+  s->pool = std::move(*pool);
+  auto migrated = pg::migrate(*s->pool);
+  if (!migrated) return migrated.error();
+  auto blobs = open_fs_blob_store(s->data_dir / "blobs");
+  if (!blobs) return blobs.error();
+  s->blobs = std::move(*blobs);
+  const auto cores = std::max(1u, std::thread::hardware_concurrency());
+  s->workers = std::make_unique<ThreadPool>(cores, 4096);
+  ArchiveOptions archive_options;
+  archive_options.max_message_size = options.max_message_size;
+  s->archive = std::make_unique<Archive>(*s->pool, *s->blobs, s->workers.get(), archive_options);
+  return s;
+}
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+bool has_role(const std::string& roles, std::string_view role) {
+  std::size_t start = 0;
+  while (start <= roles.size()) {
+    auto end = roles.find(',', start);
+    if (end == std::string::npos) end = roles.size();
+    if (std::string_view(roles).substr(start, end - start) == role) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+Status validate_roles(const std::string& roles) {
+  std::size_t start = 0;
+  while (start <= roles.size()) {
+    auto end = roles.find(',', start);
+    if (end == std::string::npos) end = roles.size();
+    const auto r = std::string_view(roles).substr(start, end - start);
+    if (r != "ingest" && r != "index" && r != "api" && r != "imap") {
+      return make_error(Code::kInvalidArgument,
+                        fmt::format("--roles: unknown role '{}' (known: ingest, index, api, imap)", r));
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& options) {
+  if (auto st = validate_roles(options.roles); !st) return fail(st.error());
+  // Signals are taken by sigwait() below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto services = open_services(options.common, /*own_pg=*/true);
+  if (!services) return fail(services.error());
+  auto& s = **services;
+  if (auto st = ensure_admin_token(*s.pool, s.data_dir / "admin.token"); !st) return fail(st.error());
+
+  const fs::path index_dir = s.data_dir / "index";
+  std::unique_ptr<index::IndexWriter> writer;
+  std::unique_ptr<index::QueueConsumer> consumer;
+  std::thread indexer_thread;
+  std::atomic<bool> stop_indexer{false};
+  if (has_role(options.roles, "index")) {
+    index::IndexOptions io;
+    io.threads = options.index_threads;
+    io.language = options.language;
+    auto w = index::IndexWriter::open(index_dir, io);
+    if (!w) return fail(w.error());
+    writer = std::make_unique<index::IndexWriter>(std::move(*w));
+    consumer = std::make_unique<index::QueueConsumer>(*s.pool, *s.archive, *writer, *s.workers);
+    indexer_thread = std::thread([&] { consumer->run(stop_indexer); });
+    spdlog::info("indexer running (index in {})", index_dir.string());
+  }
+
+  std::unique_ptr<api::Server> grpc_server;
+  if (has_role(options.roles, "api")) {
+    api::ServerOptions ao;
+    ao.listen = options.grpc_listen;
+    ao.index_dir = index_dir;
+    ao.max_message_size = options.common.max_message_size;
+    auto srv = api::start_server(ao, *s.pool, *s.archive);
+    if (!srv) {
+      stop_indexer = true;
+      if (indexer_thread.joinable()) indexer_thread.join();
+      return fail(srv.error());
+    }
+    grpc_server = std::move(*srv);
+    std::ofstream(s.data_dir / "grpc.address") << grpc_server->address() << '\n';
+  }
+  if (has_role(options.roles, "ingest") || has_role(options.roles, "imap")) {
+    spdlog::info("roles ingest and imap have nothing to run yet in this version");
+  }
+  spdlog::info("mailvault serving (data in {}); stop with SIGINT or SIGTERM", s.data_dir.string());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (grpc_server) grpc_server->shutdown();
+  stop_indexer = true;
+  if (indexer_thread.joinable()) indexer_thread.join();
+  consumer.reset();
+  writer.reset();
+  std::error_code ec;
+  fs::remove(s.data_dir / "grpc.address", ec);
+  return 0;
+}
+
+}  // namespace mailvault::cli

@@ -1,0 +1,64 @@
+// Server-side subcommands: serve, migrate, reindex (they open the database and stores directly).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/archive/archive.h"
+#include "core/base/result.h"
+#include "core/base/thread_pool.h"
+#include "core/blob/blob_store.h"
+#include "core/pg/embedded.h"
+#include "core/pg/pool.h"
+
+namespace mailvault::cli {
+
+struct CommonServerOptions {
+  std::string data_dir;
+  std::string database_url;
+  std::size_t db_connections = 16;
+  std::uint64_t max_message_size = 256ull << 20;
+};
+
+struct ServeOptions {
+  CommonServerOptions common;
+  std::string grpc_listen = "127.0.0.1:50051";
+  std::string imap_listen = "127.0.0.1:1143";
+  std::string imaps_listen = "127.0.0.1:1993";
+  std::string roles = "ingest,index,api,imap";
+  std::size_t index_threads = 0;  // 0: one per core
+  std::string language = "english";
+};
+
+// The storage side every server-side command needs, in teardown order.
+struct Services {
+  std::filesystem::path data_dir;
+  std::unique_ptr<pg::EmbeddedPostgres> embedded;
+  std::unique_ptr<pg::Pool> pool;
+  std::unique_ptr<BlobStore> blobs;
+  std::unique_ptr<ThreadPool> workers;
+  std::unique_ptr<Archive> archive;
+  ~Services() {
+    archive.reset();
+    workers.reset();
+    pool.reset();  // close connections before stopping the embedded server
+    embedded.reset();
+  }
+  Services() = default;
+  Services(const Services&) = delete;
+  Services& operator=(const Services&) = delete;
+  Services(Services&&) = delete;
+  Services& operator=(Services&&) = delete;
+};
+
+// Opens the database (starting the embedded PostgreSQL when no URL is given), applies
+// migrations and opens the blob store. `own_pg`: stop the embedded server at exit even if it
+// was already running.
+Result<std::unique_ptr<Services>> open_services(const CommonServerOptions& options, bool own_pg);
+
+int run_serve(const ServeOptions& options);
+int run_migrate(const CommonServerOptions& options);
+int run_reindex(const CommonServerOptions& options, const std::string& language);
+
+}  // namespace mailvault::cli

@@ -1,0 +1,385 @@
+#include "core/archive/archive.h"
+
+#include <fmt/format.h>
+
+#include "core/crypto/digest.h"
+#include "core/mime/parse.h"
+#include "core/mime/search_text.h"
+#include "core/pg/pool.h"
+
+namespace mailvault {
+namespace {
+
+std::string join_addresses(const std::vector<mime::Address>& list) {
+  std::string out;
+  for (const auto& a : list) {
+    if (!out.empty()) out += ", ";
+    if (!a.name.empty()) {
+      out += a.name;
+      if (!a.email.empty()) out += " <" + a.email + ">";
+    } else {
+      out += a.email;
+    }
+  }
+  return out;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) {
+    if (!out.empty()) out += '\n';
+    out += l;
+  }
+  return out;
+}
+
+// PostgreSQL text cannot hold NUL; everything we store is UTF-8 from core/mime otherwise.
+std::string pg_text(std::string_view s, std::size_t max = 8192) {
+  std::string out{s.substr(0, max)};
+  std::erase(out, '\0');
+  // Do not cut a UTF-8 sequence in half.
+  while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80 && out.size() == max) {
+    out.pop_back();
+  }
+  if (!out.empty() && out.size() == max && (static_cast<unsigned char>(out.back()) & 0x80) != 0) {
+    out.pop_back();
+  }
+  return out;
+}
+
+struct Prepared {
+  std::string sha_hex;
+  bool exists = false;           // already in the database before this batch
+  std::optional<Error> error;    // rejected before the transaction
+  mime::ParsedMessage parsed;
+  std::uint64_t blob_bytes = 0;
+};
+
+}  // namespace
+
+Archive::Archive(pg::Pool& pool, BlobStore& blobs, ThreadPool* workers, ArchiveOptions options)
+    : pool_(pool), blobs_(blobs), workers_(workers), options_(options) {}
+
+Result<StoreOutcome> Archive::store(std::string_view raw, const Placement& placement) {
+  auto batch = store_batch({StoreItem{raw, placement}});
+  if (!batch) return batch.error();
+  return std::move((*batch)[0]);
+}
+
+Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector<StoreItem>& items) {
+  std::vector<Prepared> prep(items.size());
+  // 1. Hash (and validate) every message.
+  auto hash_one = [&](std::size_t i) {
+    const auto raw = items[i].raw;
+    if (raw.empty()) {
+      prep[i].error = make_error(Code::kInvalidArgument, "empty message");
+    } else if (raw.size() > options_.max_message_size) {
+      prep[i].error = make_error(Code::kResourceExhausted,
+                                 fmt::format("message is {} bytes, over the limit of {}", raw.size(),
+                                             options_.max_message_size));
+    } else {
+      prep[i].sha_hex = crypto::to_hex(crypto::sha256(raw));
+    }
+  };
+  if (workers_ != nullptr) {
+    workers_->parallel_for(items.size(), hash_one);
+  } else {
+    for (std::size_t i = 0; i < items.size(); ++i) hash_one(i);
+  }
+
+  // 2. Which are known already? Known messages are neither parsed nor written again.
+  std::string hex_list;
+  for (const auto& p : prep) {
+    if (p.error || p.sha_hex.empty()) continue;
+    if (!hex_list.empty()) hex_list += ',';
+    hex_list += p.sha_hex;
+  }
+  if (!hex_list.empty()) {
+    auto known = pg::read(pool_, "archive_known", [&](pqxx::read_transaction& tx) {
+      std::vector<std::string> out;
+      for (const auto& row : tx.exec_params(
+               "SELECT encode(sha256, 'hex') FROM messages WHERE sha256 = ANY (SELECT decode(x, "
+               "'hex') FROM unnest(string_to_array($1, ',')) AS x)",
+               hex_list)) {
+        out.push_back(row[0].as<std::string>());
+      }
+      return out;
+    });
+    if (!known) return known.error();
+    for (auto& p : prep) {
+      for (const auto& k : *known) {
+        if (p.sha_hex == k) p.exists = true;
+      }
+    }
+  }
+
+  // 3. Parse and write blobs of the new ones, in parallel.
+  std::vector<std::optional<Error>> blob_errors(items.size());
+  auto write_one = [&](std::size_t i) {
+    auto& p = prep[i];
+    if (p.error || p.exists) return;
+    p.parsed = mime::parse_message(items[i].raw);
+    auto put = blobs_.put(p.sha_hex, items[i].raw);
+    if (!put) {
+      blob_errors[i] = put.error();
+      return;
+    }
+    auto text = blobs_.put(text_key(p.sha_hex), mime::encode_search_text(p.parsed));
+    if (!text) {
+      blob_errors[i] = text.error();
+      return;
+    }
+    p.blob_bytes = put->stored_bytes + text->stored_bytes;
+  };
+  if (workers_ != nullptr) {
+    workers_->parallel_for(items.size(), write_one);
+  } else {
+    for (std::size_t i = 0; i < items.size(); ++i) write_one(i);
+  }
+  for (const auto& e : blob_errors) {
+    if (e) return *e;  // storage trouble: nothing committed, the caller may retry
+  }
+
+  // 4. One transaction for every row.
+  auto committed = pg::write(pool_, "archive_store", [&](pqxx::work& tx) {
+    std::vector<Result<StoreOutcome>> outcomes;
+    outcomes.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto& p = prep[i];
+      if (p.error) {
+        outcomes.emplace_back(*p.error);
+        continue;
+      }
+      StoreOutcome out;
+      out.sha256_hex = p.sha_hex;
+      std::optional<std::int64_t> id;
+      if (!p.exists) {
+        const auto& m = p.parsed;
+        const std::string date = m.date ? std::to_string(*m.date) : std::string{};
+        auto r = tx.exec_params(
+            "INSERT INTO messages (sha256, size, blob_bytes, header_message_id, subject, from_addr, "
+            "to_addr, cc_addr, date_header, in_reply_to, has_attachments, parse_problems) VALUES "
+            "(decode($1, 'hex'), $2, $3, $4, $5, $6, $7, $8, to_timestamp(NULLIF($9, '')::bigint), "
+            "$10, $11, $12) ON CONFLICT (sha256) DO NOTHING RETURNING id",
+            p.sha_hex, items[i].raw.size(), p.blob_bytes, pg_text(m.message_id, 2048),
+            pg_text(m.subject), pg_text(join_addresses(m.from)), pg_text(join_addresses(m.to)),
+            pg_text(join_addresses(m.cc)), date, pg_text(m.in_reply_to, 2048), m.has_attachments,
+            pg_text(join_lines(m.problems)));
+        if (!r.empty()) {
+          id = r[0][0].as<std::int64_t>();
+          tx.exec_params0("INSERT INTO index_queue (message_id) VALUES ($1)", *id);
+          out.kind = StoreOutcome::Kind::kStored;
+          out.message_id = m.message_id;
+          out.problems = m.problems;
+        }
+      }
+      if (!id) {
+        id = tx.exec_params1("SELECT id FROM messages WHERE sha256 = decode($1, 'hex')", p.sha_hex)[0]
+                 .as<std::int64_t>();
+        out.kind = StoreOutcome::Kind::kDuplicate;
+      }
+      const auto& pl = items[i].placement;
+      const std::string idate = pl.internal_date ? std::to_string(*pl.internal_date) : std::string{};
+      tx.exec_params0(
+          "INSERT INTO placements (message_id, source, folder, location, internal_date, flags) "
+          "VALUES ($1, $2, $3, $4, to_timestamp(NULLIF($5, '')::bigint), $6) "
+          "ON CONFLICT (source, folder, location, message_id) DO NOTHING",
+          *id, pg_text(pl.source, 512), pg_text(pl.folder, 1024), pg_text(pl.location, 4096), idate,
+          pg_text(pl.flags, 1024));
+      out.id = MessageId{*id};
+      outcomes.emplace_back(std::move(out));
+    }
+    return outcomes;
+  });
+  if (!committed) return committed.error();
+  return std::move(*committed);
+}
+
+Result<std::optional<MessageId>> Archive::find_by_sha256(std::string_view sha256_hex) {
+  crypto::Sha256 digest{};
+  if (!crypto::from_hex(sha256_hex, digest)) {
+    return make_error(Code::kInvalidArgument, "sha256 must be 64 hex digits");
+  }
+  return pg::read(pool_, "archive_find_sha", [&](pqxx::read_transaction& tx) -> std::optional<MessageId> {
+    auto r = tx.exec_params("SELECT id FROM messages WHERE sha256 = decode($1, 'hex')",
+                            crypto::to_hex(digest));
+    if (r.empty()) return std::nullopt;
+    return MessageId{r[0][0].as<std::int64_t>()};
+  });
+}
+
+namespace {
+
+std::vector<std::string> split_unit(const std::string& s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = s.find('\x1f', start);
+    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<MessageMeta>> Archive::metas(const std::vector<MessageId>& ids) {
+  std::string list;
+  for (auto id : ids) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(to_int(id));
+  }
+  return pg::read(pool_, "archive_metas", [&](pqxx::read_transaction& tx) {
+    std::vector<MessageMeta> out;
+    if (list.empty()) return out;
+    for (const auto& row : tx.exec_params(
+             "SELECT m.id, encode(m.sha256, 'hex'), m.size, extract(epoch FROM m.archived_at)::bigint, "
+             "coalesce(string_agg(DISTINCT p.source, E'\\x1f'), ''), "
+             "coalesce(string_agg(DISTINCT p.folder, E'\\x1f'), '') "
+             "FROM messages m LEFT JOIN placements p ON p.message_id = m.id "
+             "WHERE m.id = ANY (string_to_array($1, ',')::bigint[]) GROUP BY m.id ORDER BY m.id",
+             list)) {
+      MessageMeta m;
+      m.id = MessageId{row[0].as<std::int64_t>()};
+      m.sha256_hex = row[1].as<std::string>();
+      m.size = row[2].as<std::uint64_t>();
+      m.archived_at = row[3].as<std::int64_t>();
+      m.accounts = split_unit(row[4].as<std::string>());
+      m.folders = split_unit(row[5].as<std::string>());
+      out.push_back(std::move(m));
+    }
+    return out;
+  });
+}
+
+Result<MessageMeta> Archive::meta(MessageId id) {
+  auto r = metas({id});
+  if (!r) return r.error();
+  if (r->empty()) return make_error(Code::kNotFound, fmt::format("no message with id {}", to_int(id)));
+  return std::move(r->front());
+}
+
+Result<std::vector<MessageRow>> Archive::rows(const std::vector<MessageId>& ids) {
+  std::string list;
+  for (auto id : ids) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(to_int(id));
+  }
+  auto found = pg::read(pool_, "archive_rows", [&](pqxx::read_transaction& tx) {
+    std::vector<MessageRow> out;
+    if (list.empty()) return out;
+    for (const auto& row : tx.exec_params(
+             "SELECT id, encode(sha256, 'hex'), header_message_id, subject, from_addr, to_addr, "
+             "cc_addr, extract(epoch FROM date_header)::bigint, "
+             "extract(epoch FROM archived_at)::bigint, size, has_attachments, parse_problems "
+             "FROM messages WHERE id = ANY (string_to_array($1, ',')::bigint[])",
+             list)) {
+      MessageRow m;
+      m.id = MessageId{row[0].as<std::int64_t>()};
+      m.sha256_hex = row[1].as<std::string>();
+      m.message_id = row[2].as<std::string>();
+      m.subject = row[3].as<std::string>();
+      m.from = row[4].as<std::string>();
+      m.to = row[5].as<std::string>();
+      m.cc = row[6].as<std::string>();
+      if (!row[7].is_null()) m.date = row[7].as<std::int64_t>();
+      m.archived_at = row[8].as<std::int64_t>();
+      m.size = row[9].as<std::uint64_t>();
+      m.has_attachments = row[10].as<bool>();
+      const auto problems = row[11].as<std::string>();
+      std::size_t start = 0;
+      while (start < problems.size()) {
+        auto end = problems.find('\n', start);
+        if (end == std::string::npos) end = problems.size();
+        m.problems.push_back(problems.substr(start, end - start));
+        start = end + 1;
+      }
+      out.push_back(std::move(m));
+    }
+    return out;
+  });
+  if (!found) return found.error();
+  std::vector<MessageRow> ordered;
+  ordered.reserve(found->size());
+  for (auto id : ids) {
+    for (auto& m : *found) {
+      if (m.id == id) ordered.push_back(m);
+    }
+  }
+  return ordered;
+}
+
+Result<std::vector<Placement>> Archive::placements(MessageId id) {
+  return pg::read(pool_, "archive_placements", [&](pqxx::read_transaction& tx) {
+    std::vector<Placement> out;
+    for (const auto& row : tx.exec_params(
+             "SELECT source, folder, location, extract(epoch FROM first_seen)::bigint, flags "
+             "FROM placements WHERE message_id = $1 ORDER BY id",
+             to_int(id))) {
+      Placement p;
+      p.source = row[0].as<std::string>();
+      p.folder = row[1].as<std::string>();
+      p.location = row[2].as<std::string>();
+      p.internal_date = row[3].as<std::int64_t>();
+      p.flags = row[4].as<std::string>();
+      out.push_back(std::move(p));
+    }
+    return out;
+  });
+}
+
+Result<std::string> Archive::read_raw(MessageId id) {
+  auto m = meta(id);
+  if (!m) return m.error();
+  auto raw = blobs_.get(m->sha256_hex);
+  if (!raw) return raw.error();
+  if (crypto::to_hex(crypto::sha256(*raw)) != m->sha256_hex) {
+    return make_error(Code::kDataLoss,
+                      fmt::format("message {}: stored bytes no longer match their SHA-256 {}",
+                                  to_int(id), m->sha256_hex));
+  }
+  return raw;
+}
+
+Result<mime::ParsedMessage> Archive::search_text(const MessageMeta& meta) {
+  auto text = blobs_.get(text_key(meta.sha256_hex));
+  if (text) {
+    auto decoded = mime::decode_search_text(*text);
+    if (decoded) return decoded;
+  }
+  // Missing or unreadable sidecar: the blob is the record; derive the text again.
+  auto raw = blobs_.get(meta.sha256_hex);
+  if (!raw) return raw.error();
+  auto parsed = mime::parse_message(*raw);
+  (void)blobs_.put(text_key(meta.sha256_hex), mime::encode_search_text(parsed));
+  return parsed;
+}
+
+Result<ArchiveStats> Archive::stats() {
+  return pg::read(pool_, "archive_stats", [&](pqxx::read_transaction& tx) {
+    ArchiveStats s;
+    auto r = tx.exec1(
+        "SELECT count(*), coalesce(sum(size), 0), coalesce(sum(blob_bytes), 0), "
+        "(SELECT count(*) FROM index_queue) FROM messages");
+    s.messages = r[0].as<std::uint64_t>();
+    s.bytes_raw = r[1].as<std::uint64_t>();
+    s.bytes_stored = r[2].as<std::uint64_t>();
+    s.index_backlog = r[3].as<std::uint64_t>();
+    return s;
+  });
+}
+
+Status Archive::audit(std::string_view actor, std::string_view action, std::optional<MessageId> id,
+                      std::string_view detail) {
+  return pg::write(pool_, "audit", [&](pqxx::work& tx) {
+    tx.exec_params0(
+        "INSERT INTO audit_log (actor, action, message_id, detail) VALUES ($1, $2, "
+        "NULLIF($3, '')::bigint, $4)",
+        pg_text(actor, 256), pg_text(action, 64), id ? std::to_string(to_int(*id)) : std::string{},
+        pg_text(detail, 4096));
+  });
+}
+
+}  // namespace mailvault

@@ -1,0 +1,119 @@
+// Archive: the one write path, and the reads of what it wrote.
+//
+// store_batch() for each message: SHA-256 of the exact bytes; if that SHA-256 is new, parse it
+// (core/mime), write the blob and the search-text sidecar (`<sha>.text`, decoded text used by the
+// indexer and the IMAP server's exact substring checks) to the content-addressed blob store;
+// then ONE PostgreSQL transaction inserts the message rows (deduplicated by SHA-256), their
+// placements (where each was seen) and the index-queue entries of the new ones. A crash before
+// the commit leaves at most unreferenced blobs (harmless: the next store finds them); a crash
+// after it loses nothing (the queue holds what is not indexed yet).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/archive/message_meta.h"
+#include "core/base/ids.h"
+#include "core/base/result.h"
+#include "core/base/thread_pool.h"
+#include "core/blob/blob_store.h"
+#include "core/mime/parsed_message.h"
+
+namespace mailvault {
+
+namespace pg {
+class Pool;
+}
+
+// Where a message was seen. Re-storing the same (source, folder, location) adds nothing.
+struct Placement {
+  std::string source = "import";  // "import" or an account name
+  std::string folder;
+  std::string location;  // file path ("#offset" for mbox), or "uidvalidity/uid"
+  std::optional<std::int64_t> internal_date;  // seconds since the epoch
+  std::string flags;                          // space-separated IMAP flags
+};
+
+struct StoreItem {
+  std::string_view raw;  // borrowed for the duration of the call
+  Placement placement;
+};
+
+struct StoreOutcome {
+  enum class Kind : std::uint8_t { kStored, kDuplicate };
+  Kind kind = Kind::kStored;
+  MessageId id{};
+  std::string sha256_hex;
+  std::string message_id;             // Message-ID header (empty for duplicates)
+  std::vector<std::string> problems;  // parse problems of a newly stored message
+};
+
+// The message row as stored (header fields decoded at store time).
+struct MessageRow {
+  MessageId id{};
+  std::string sha256_hex;
+  std::string message_id;
+  std::string subject;
+  std::string from;  // "Name <addr>, ..."
+  std::string to;
+  std::string cc;
+  std::optional<std::int64_t> date;
+  std::int64_t archived_at = 0;
+  std::uint64_t size = 0;
+  bool has_attachments = false;
+  std::vector<std::string> problems;
+};
+
+struct ArchiveOptions {
+  std::uint64_t max_message_size = 256ull << 20;
+};
+
+struct ArchiveStats {
+  std::uint64_t messages = 0;
+  std::uint64_t bytes_raw = 0;
+  std::uint64_t bytes_stored = 0;
+  std::uint64_t index_backlog = 0;
+};
+
+class Archive {
+ public:
+  // Borrows all three; `workers` parses and writes blobs in parallel (may be null: serial).
+  Archive(pg::Pool& pool, BlobStore& blobs, ThreadPool* workers, ArchiveOptions options = {});
+
+  // Outcomes in input order. A message that cannot be accepted (empty, over the size limit) has
+  // an Error (kInvalidArgument / kResourceExhausted) and the rest are still stored. A failure of
+  // the database or blob store fails the whole batch (nothing committed: safe to retry).
+  // Thread-safe.
+  Result<std::vector<Result<StoreOutcome>>> store_batch(const std::vector<StoreItem>& items);
+  Result<StoreOutcome> store(std::string_view raw, const Placement& placement);
+
+  // The exact bytes; kDataLoss if the blob no longer hashes to its SHA-256. Thread-safe.
+  Result<std::string> read_raw(MessageId id);
+  Result<std::optional<MessageId>> find_by_sha256(std::string_view sha256_hex);
+  Result<MessageMeta> meta(MessageId id);
+  // Metadata of several messages in one query; ids not found are left out.
+  Result<std::vector<MessageMeta>> metas(const std::vector<MessageId>& ids);
+  Result<std::vector<Placement>> placements(MessageId id);
+  // Rows of several messages, in the order of `ids`; ids not found are left out.
+  Result<std::vector<MessageRow>> rows(const std::vector<MessageId>& ids);
+  // The decoded text sidecar (everything but HTML); re-parses the blob if the sidecar is missing.
+  Result<mime::ParsedMessage> search_text(const MessageMeta& meta);
+  Result<ArchiveStats> stats();
+
+  // Appends to the audit log (every read of archived mail is recorded).
+  Status audit(std::string_view actor, std::string_view action, std::optional<MessageId> id,
+               std::string_view detail = {});
+
+  static std::string text_key(std::string_view sha256_hex) { return std::string{sha256_hex} + ".text"; }
+
+ private:
+  pg::Pool& pool_;
+  BlobStore& blobs_;
+  ThreadPool* workers_;
+  ArchiveOptions options_;
+};
+
+}  // namespace mailvault

@@ -1,0 +1,50 @@
+// Content-addressed, write-once blob store.
+//
+// A blob is named by a key (the lower-case hex SHA-256 of the message, optionally with a suffix
+// such as ".text" for the search-text sidecar). Writing a key that exists is a no-op: content
+// addressing makes the bytes equal. Blobs are stored zstd-compressed; `get` returns the original
+// bytes. The filesystem back end lays keys out as <root>/ab/cd/<key>, writes a temporary file,
+// fsyncs it, makes it read-only and renames it into place, so a crash never leaves a partial blob
+// under a real key.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/base/result.h"
+
+namespace mailvault {
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  BlobStore() = default;
+  BlobStore(const BlobStore&) = delete;
+  BlobStore& operator=(const BlobStore&) = delete;
+  BlobStore(BlobStore&&) = delete;
+  BlobStore& operator=(BlobStore&&) = delete;
+
+  struct PutResult {
+    bool created = false;          // false: the key already existed
+    std::uint64_t stored_bytes = 0;  // compressed size on disk
+  };
+  // Thread-safe. Durable when it returns (unless the store was opened with durable = false).
+  virtual Result<PutResult> put(std::string_view key, std::string_view data) = 0;
+  // Thread-safe. kNotFound when absent, kDataLoss when the stored file is corrupt.
+  virtual Result<std::string> get(std::string_view key) const = 0;
+  virtual bool exists(std::string_view key) const = 0;
+};
+
+struct FsBlobStoreOptions {
+  int zstd_level = 3;
+  bool durable = true;  // fsync files and directories
+};
+
+// Opens (creating if needed) a filesystem blob store rooted at `root`.
+Result<std::unique_ptr<BlobStore>> open_fs_blob_store(const std::filesystem::path& root,
+                                                      FsBlobStoreOptions options = {});
+
+}  // namespace mailvault
