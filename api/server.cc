@@ -13,6 +13,7 @@
 #include "core/archive/tokens.h"
 #include "core/base/log.h"
 #include "core/base/thread_pool.h"
+#include "core/mime/parse.h"
 #include "core/search/query_parser.h"
 #include "indexer/searcher.h"
 #include "mailvault/v1/archive.grpc.pb.h"
@@ -150,8 +151,12 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
       resp->set_bytes_raw(stats->bytes_raw);
       resp->set_bytes_stored(stats->bytes_stored);
       resp->set_index_backlog(stats->index_backlog);
-      auto& searcher = thread_searcher();
-      resp->set_indexed(searcher.doc_count());
+      auto indexed = thread_searcher().doc_count();
+      if (!indexed) {
+        reactor->Finish(to_status(indexed.error()));
+        return;
+      }
+      resp->set_indexed(*indexed);
       resp->set_version(MAILVAULT_VERSION);
       reactor->Finish(grpc::Status::OK);
     });

@@ -38,8 +38,8 @@ struct ParsedMessage {
   std::vector<Address> to;
   std::vector<Address> cc;
   std::vector<Address> bcc;
-  std::optional<std::int64_t> date;  // Date: header as seconds since the epoch (UTC)
-  std::string in_reply_to;           // first msg-id of In-Reply-To, without brackets
+  std::optional<std::int64_t> date;     // Date: header as seconds since the epoch (UTC)
+  std::string in_reply_to;              // first msg-id of In-Reply-To, without brackets
   std::vector<std::string> references;  // msg-ids of References, without brackets
   std::string list_id;                  // List-Id value inside <...> when present, else as is
   std::vector<Header> headers;          // every top-level header field, in order, decoded

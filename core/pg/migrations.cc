@@ -20,7 +20,7 @@ Result<MigrateSummary> migrate(Pool& pool) {
       nt.exec0(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT "
           "NULL, applied_at timestamptz NOT NULL DEFAULT now())");
-      nt.exec_params0("SELECT pg_advisory_lock($1)", kMigrationLock);
+      nt.exec_params("SELECT pg_advisory_lock($1)", kMigrationLock);
     }
     MigrateSummary summary;
     struct Unlock {
@@ -28,7 +28,7 @@ Result<MigrateSummary> migrate(Pool& pool) {
       ~Unlock() {
         try {
           pqxx::nontransaction nt(c);
-          nt.exec_params0("SELECT pg_advisory_unlock($1)", kMigrationLock);
+          nt.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLock);
         } catch (...) {  // NOLINT(bugprone-empty-catch): the lock dies with the session anyway
         }
       }

@@ -1,0 +1,886 @@
+#include "core/mime/parse.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/mime/address.h"
+#include "core/mime/base64.h"
+#include "core/mime/charset.h"
+#include "core/mime/gobj.h"
+#include "core/mime/html_to_text.h"
+#include "core/mime/library.h"
+#include "core/mime/params.h"
+#include "core/mime/rfc2047.h"
+
+namespace mailvault::mime {
+namespace {
+
+using gobj::Ptr;
+
+// GByteArray can only hold 4 GiB; nothing that large is mail.
+constexpr std::size_t kMaxInput = std::numeric_limits<guint>::max();
+// GMime warnings kept before de-duplication, so that a flood of identical ones stays cheap.
+constexpr std::size_t kMaxRawProblems = 10'000;
+constexpr std::size_t kMaxItemLength = 64;
+constexpr std::size_t kChunk = 64 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Small string helpers
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_space(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// A short, valid-UTF-8 rendering of some input for a problem message.
+std::string excerpt(std::string_view s) {
+  s = trim(s);
+  std::string out = lenient_utf8(s.substr(0, kMaxItemLength));
+  if (s.size() > kMaxItemLength) {
+    out.append("...");
+  }
+  return out;
+}
+
+// CRLF and lone CR become LF, in place.
+void normalize_newlines(std::string& s) {
+  if (s.find('\r') == std::string::npos) {
+    return;
+  }
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < s.size(); ++r) {
+    if (s[r] == '\r') {
+      if (r + 1 < s.size() && s[r + 1] == '\n') {
+        continue;
+      }
+      s[w++] = '\n';
+    } else {
+      s[w++] = s[r];
+    }
+  }
+  s.resize(w);
+}
+
+// Appends one part's text to body_text / attachment_text: parts are separated by one blank
+// line; blank lines around the text and trailing blanks are dropped. The first block is moved,
+// not copied (the common single-part message).
+void append_block(std::string& dst, std::string&& text) {
+  std::size_t end = text.size();
+  while (end > 0 && is_space(text[end - 1])) {
+    --end;
+  }
+  std::size_t begin = 0;
+  while (begin < end && (text[begin] == '\n' || text[begin] == '\r')) {
+    ++begin;
+  }
+  if (begin == end) {
+    return;
+  }
+  if (dst.empty()) {
+    text.resize(end);
+    text.erase(0, begin);
+    dst = std::move(text);
+    return;
+  }
+  dst.append("\n\n");
+  dst.append(text, begin, end - begin);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems
+
+void add_problem(std::vector<std::string>& problems, std::string problem) {
+  if (problems.size() < kMaxRawProblems) {
+    problems.push_back(std::move(problem));
+  }
+}
+
+// Each problem once, in order of first appearance, at most kMaxProblems.
+void finish_problems(std::vector<std::string>& problems) {
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> unique;
+  std::size_t omitted = 0;
+  for (auto& p : problems) {
+    if (!seen.insert(p).second) {
+      continue;
+    }
+    if (unique.size() < kMaxProblems) {
+      unique.push_back(std::move(p));
+    } else {
+      ++omitted;
+    }
+  }
+  if (omitted > 0) {
+    unique.push_back(std::to_string(omitted) + " more problems omitted");
+  }
+  problems = std::move(unique);
+}
+
+std::string describe_warning(GMimeParserWarning code, const char* item) {
+  const std::string what = item == nullptr ? std::string{} : excerpt(item);
+  switch (code) {
+    case GMIME_WARN_DUPLICATED_HEADER:
+    case GMIME_WARN_DUPLICATED_PARAMETER:
+    case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:  // GMime's own decoding, which we replace
+    case GMIME_WARN_INVALID_ADDRESS_LIST:          // ditto: we parse address lists again
+      return {};
+    case GMIME_WARN_UNENCODED_8BIT_HEADER:
+      return "raw 8-bit bytes in header " + what;
+    case GMIME_WARN_INVALID_CONTENT_TYPE:
+      return "invalid Content-Type " + what + ", read as application/octet-stream";
+    case GMIME_WARN_MALFORMED_MULTIPART:
+      return "unterminated multipart boundary (multipart/" + lower_ascii(what) + ")";
+    case GMIME_WARN_TRUNCATED_MESSAGE:
+      return "truncated message (unterminated multipart boundary or header)";
+    case GMIME_WARN_MALFORMED_MESSAGE:
+      return "malformed message";
+    case GMIME_CRIT_INVALID_HEADER_NAME:
+      return "invalid header line skipped";
+    case GMIME_CRIT_CONFLICTING_HEADER:
+      return "conflicting " + what + " headers";
+    case GMIME_CRIT_CONFLICTING_PARAMETER:
+      return "conflicting header parameter " + what;
+    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+      return "multipart/" + lower_ascii(what) + " without boundary, read as text";
+    case GMIME_WARN_INVALID_PARAMETER:
+      return "invalid header parameter";
+    case GMIME_CRIT_NESTING_OVERFLOW:
+      return "MIME nesting beyond GMime's limit, deeper parts read as text";
+    case GMIME_WARN_PART_WITHOUT_CONTENT:
+      return "MIME part without content";
+    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+      return "MIME part without headers or content";
+  }
+  return "GMime parser warning " + std::to_string(static_cast<int>(code));
+}
+
+// Called by GMime from inside g_mime_parser_construct_message: no exception may cross it.
+void on_gmime_warning(gint64 /*offset*/, GMimeParserWarning code, const gchar* item,
+                      gpointer user_data) noexcept {
+  try {
+    auto& problems = *static_cast<std::vector<std::string>*>(user_data);
+    std::string text = describe_warning(code, item);
+    if (!text.empty()) {
+      add_problem(problems, std::move(text));
+    }
+  } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory while noting a warning
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input without copies
+
+// A GByteArray that points at the caller's bytes without copying or owning them: GMime's mem
+// stream reads from it directly (g_mime_stream_mem_new_with_buffer would copy the message).
+// g_byte_array_new_take adopts the pointer, and the destructor takes it back with
+// g_byte_array_steal before the array is freed, so the caller's memory is never freed or
+// written (GMime only reads a stream it parses). Must outlive the stream and every object the
+// parser creates: their content streams are views of this array.
+class BorrowedBytes {
+ public:
+  explicit BorrowedBytes(std::string_view bytes)
+      : array_(g_byte_array_new_take(reinterpret_cast<guint8*>(const_cast<char*>(bytes.data())),
+                                     bytes.size())) {}
+
+  BorrowedBytes(const BorrowedBytes&) = delete;
+  BorrowedBytes& operator=(const BorrowedBytes&) = delete;
+
+  ~BorrowedBytes() {
+    static_cast<void>(g_byte_array_steal(array_, nullptr));
+    g_byte_array_unref(array_);
+  }
+
+  [[nodiscard]] GByteArray* get() const { return array_; }
+
+ private:
+  GByteArray* array_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Part content
+
+// The bytes of a (sub)stream without copying when it is a view of a mem stream, which is what
+// the parser creates for every part of a message read from our BorrowedBytes.
+std::optional<std::string_view> mem_view(GMimeStream* stream) {
+  if (!GMIME_IS_STREAM_MEM(stream)) {
+    return std::nullopt;
+  }
+  GByteArray* array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));  // borrowed
+  if (array == nullptr) {
+    return std::nullopt;
+  }
+  if (g_mime_stream_reset(stream) != 0) {
+    return std::nullopt;
+  }
+  const gint64 start = g_mime_stream_tell(stream);  // == bound_start after a reset
+  const gint64 length = g_mime_stream_length(stream);
+  if (start < 0 || length < 0 || static_cast<guint64>(start) > array->len) {
+    return std::nullopt;
+  }
+  const auto begin = static_cast<std::size_t>(start);
+  const auto size = std::min<std::size_t>(static_cast<std::size_t>(length), array->len - begin);
+  return std::string_view{reinterpret_cast<const char*>(array->data) + begin, size};
+}
+
+// Calls fn with the raw (still transfer-encoded) bytes of `stream`, in one or more chunks.
+void for_each_raw_chunk(GMimeStream* stream, const std::function<void(std::string_view)>& fn) {
+  if (const auto view = mem_view(stream)) {
+    for (std::size_t i = 0; i < view->size(); i += kChunk) {
+      fn(view->substr(i, kChunk));
+    }
+    return;
+  }
+  if (g_mime_stream_reset(stream) != 0) {
+    return;
+  }
+  std::string buf(kChunk, '\0');
+  while (true) {
+    const ssize_t n = g_mime_stream_read(stream, buf.data(), buf.size());
+    if (n <= 0) {
+      break;
+    }
+    fn(std::string_view{buf.data(), static_cast<std::size_t>(n)});
+  }
+}
+
+bool is_identity(GMimeContentEncoding encoding) {
+  return encoding == GMIME_CONTENT_ENCODING_DEFAULT || encoding == GMIME_CONTENT_ENCODING_7BIT ||
+         encoding == GMIME_CONTENT_ENCODING_8BIT || encoding == GMIME_CONTENT_ENCODING_BINARY;
+}
+
+// Calls fn once with the decoded content of a leaf part. Base64 is decoded by our decoder
+// (GMime 3.2.13's stops at the first '=', see base64.h); identity encodings are passed as a
+// view when possible; quoted-printable and uuencode go through GMime's filters.
+void with_decoded_content(GMimePart* part, const std::function<void(std::string_view)>& fn) {
+  GMimeDataWrapper* content = g_mime_part_get_content(part);  // borrowed
+  GMimeStream* source = content == nullptr ? nullptr : g_mime_data_wrapper_get_stream(content);
+  if (source == nullptr) {
+    fn({});
+    return;
+  }
+  const GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
+  if (encoding == GMIME_CONTENT_ENCODING_BASE64) {
+    std::string out;
+    Base64Decoder decoder;
+    for_each_raw_chunk(source, [&](std::string_view chunk) { decoder.feed(chunk, out); });
+    decoder.finish(out);
+    fn(out);
+    return;
+  }
+  if (is_identity(encoding)) {
+    if (const auto view = mem_view(source)) {
+      fn(*view);
+      return;
+    }
+    std::string out;
+    for_each_raw_chunk(source, [&](std::string_view chunk) { out.append(chunk); });
+    fn(out);
+    return;
+  }
+  auto sink = Ptr<GMimeStream>::adopt(g_mime_stream_mem_new());
+  g_mime_data_wrapper_write_to_stream(content, sink.get());
+  GByteArray* array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink.get()));  // borrowed
+  fn(array == nullptr ? std::string_view{}
+                      : std::string_view{reinterpret_cast<const char*>(array->data), array->len});
+}
+
+// The decoded size of a leaf part, without keeping the decoded bytes.
+std::uint64_t decoded_size(GMimePart* part) {
+  GMimeDataWrapper* content = g_mime_part_get_content(part);  // borrowed
+  GMimeStream* source = content == nullptr ? nullptr : g_mime_data_wrapper_get_stream(content);
+  if (source == nullptr) {
+    return 0;
+  }
+  const GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
+  if (encoding == GMIME_CONTENT_ENCODING_BASE64) {
+    std::uint64_t size = 0;
+    std::string scratch;
+    Base64Decoder decoder;
+    for_each_raw_chunk(source, [&](std::string_view chunk) {
+      decoder.feed(chunk, scratch);
+      size += scratch.size();
+      scratch.clear();
+    });
+    decoder.finish(scratch);
+    return size + scratch.size();
+  }
+  if (is_identity(encoding)) {
+    const gint64 length = g_mime_stream_length(source);
+    return length < 0 ? 0 : static_cast<std::uint64_t>(length);
+  }
+  auto counter = Ptr<GMimeStream>::adopt(g_mime_stream_null_new());
+  g_mime_data_wrapper_write_to_stream(content, counter.get());
+  return GMIME_STREAM_NULL(counter.get())->written;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headers
+
+const char* raw_header(GMimeObject* object, const char* name) {
+  GMimeHeaderList* list = g_mime_object_get_header_list(object);  // borrowed
+  GMimeHeader* header = list == nullptr ? nullptr : g_mime_header_list_get_header(list, name);
+  return header == nullptr ? nullptr : g_mime_header_get_raw_value(header);
+}
+
+// msg-ids in a References / In-Reply-To / Message-ID value: the text inside each <...>
+// (blanks removed); without any '<', the blank-separated words.
+std::vector<std::string> msg_ids(std::string_view value) {
+  std::vector<std::string> ids;
+  const auto push = [&](std::string_view id) {
+    std::string clean;
+    for (const char c : id) {
+      if (!is_space(c) && c != '<' && c != '>') {
+        clean.push_back(c);
+      }
+    }
+    if (!clean.empty()) {
+      ids.push_back(std::move(clean));
+    }
+  };
+  if (value.find('<') != std::string_view::npos) {
+    std::size_t i = value.find('<');
+    while (i != std::string_view::npos) {
+      const std::size_t close = value.find('>', i + 1);
+      const std::size_t next_open = value.find('<', i + 1);
+      if (close == std::string_view::npos) {
+        push(value.substr(i + 1));
+        break;
+      }
+      if (next_open != std::string_view::npos && next_open < close) {
+        i = next_open;  // "<<id>" or a stray '<'
+        continue;
+      }
+      push(value.substr(i + 1, close - i - 1));
+      i = value.find('<', close + 1);
+    }
+    return ids;
+  }
+  std::size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && (is_space(value[i]) || value[i] == ',')) {
+      ++i;
+    }
+    std::size_t j = i;
+    while (j < value.size() && !is_space(value[j]) && value[j] != ',') {
+      ++j;
+    }
+    push(value.substr(i, j - i));
+    i = j;
+  }
+  return ids;
+}
+
+std::string first_msg_id(std::string_view value, bool require_at_sign) {
+  const auto ids = msg_ids(value);
+  for (const auto& id : ids) {
+    if (id.find('@') != std::string::npos) {
+      return id;
+    }
+  }
+  if (require_at_sign || ids.empty()) {
+    return {};
+  }
+  return ids.front();
+}
+
+std::optional<std::int64_t> parse_date(const std::string& value) {
+  const gobj::DateTimePtr date{g_mime_utils_header_decode_date(value.c_str())};
+  if (!date) {
+    return std::nullopt;
+  }
+  return g_date_time_to_unix(date.get());
+}
+
+// Y2K-era mailers wrote struct tm's tm_year (years since 1900) where the year belongs:
+// "Wed, 18 Sep 0102 23:32:17" is 2002. Returns the value with such a year replaced, if any.
+std::optional<std::string> repair_tm_year(std::string_view value) {
+  std::size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && (is_space(value[i]) || value[i] == ',')) {
+      ++i;
+    }
+    std::size_t j = i;
+    while (j < value.size() && !is_space(value[j]) && value[j] != ',') {
+      ++j;
+    }
+    const std::string_view token = value.substr(i, j - i);
+    if ((token.size() == 3 || token.size() == 4) &&
+        std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      const int year = std::stoi(std::string{token});
+      if (year >= 100 && year <= 199) {
+        std::string repaired{value.substr(0, i)};
+        repaired.append(std::to_string(1900 + year));
+        repaired.append(value.substr(j));
+        return repaired;
+      }
+    }
+    i = j;
+  }
+  return std::nullopt;
+}
+
+void read_date(const std::string& value, ParsedMessage& m) {
+  m.date = parse_date(value);
+  if (m.date) {
+    return;
+  }
+  if (const auto repaired = repair_tm_year(value)) {
+    m.date = parse_date(*repaired);
+    if (m.date) {
+      add_problem(m.problems, "invalid Date header: " + excerpt(value) + " (year read as " +
+                                  excerpt(*repaired) + ")");
+      return;
+    }
+  }
+  add_problem(m.problems, "invalid Date header: " + excerpt(value));
+}
+
+// Reads the top-level header block: every field in order, decoded, then the fields with
+// their own members in ParsedMessage.
+void read_headers(GMimeMessage* message, ParsedMessage& m) {
+  // GMime files the top-level Content-* fields under the root MIME part and the rest under
+  // the message; their stream offsets restore the order they were written in.
+  std::vector<GMimeHeader*> fields;
+  for (GMimeObject* owner : {GMIME_OBJECT(message), g_mime_message_get_mime_part(message)}) {
+    GMimeHeaderList* list = owner == nullptr ? nullptr : g_mime_object_get_header_list(owner);
+    const int n = list == nullptr ? 0 : g_mime_header_list_get_count(list);
+    for (int i = 0; i < n; ++i) {
+      if (GMimeHeader* h = g_mime_header_list_get_header_at(list, i)) {  // borrowed
+        fields.push_back(h);
+      }
+    }
+  }
+  std::stable_sort(fields.begin(), fields.end(), [](GMimeHeader* a, GMimeHeader* b) {
+    return static_cast<guint64>(g_mime_header_get_offset(a)) <
+           static_cast<guint64>(g_mime_header_get_offset(b));  // -1 (synthesised) sorts last
+  });
+
+  bool have_message_id = false;
+  bool have_subject = false;
+  bool have_date = false;
+  bool have_in_reply_to = false;
+  bool have_list_id = false;
+  m.headers.reserve(fields.size());
+  for (GMimeHeader* h : fields) {
+    const char* name_c = g_mime_header_get_name(h);
+    const char* raw_c = g_mime_header_get_raw_value(h);
+    const std::string_view raw = raw_c == nullptr ? std::string_view{} : raw_c;
+    Header header{lenient_utf8(name_c == nullptr ? "" : name_c),
+                  decode_header_text(raw, &m.problems)};
+    const std::string name = lower_ascii(header.name);
+    const std::string& value = header.value;
+
+    if (name == "from") {
+      auto list = parse_address_list(raw, &m.problems);
+      m.from.insert(m.from.end(), list.begin(), list.end());
+    } else if (name == "sender") {
+      auto list = parse_address_list(raw, &m.problems);
+      m.sender.insert(m.sender.end(), list.begin(), list.end());
+    } else if (name == "reply-to") {
+      auto list = parse_address_list(raw, &m.problems);
+      m.reply_to.insert(m.reply_to.end(), list.begin(), list.end());
+    } else if (name == "to") {
+      auto list = parse_address_list(raw, &m.problems);
+      m.to.insert(m.to.end(), list.begin(), list.end());
+    } else if (name == "cc") {
+      auto list = parse_address_list(raw, &m.problems);
+      m.cc.insert(m.cc.end(), list.begin(), list.end());
+    } else if (name == "bcc") {
+      auto list = parse_address_list(raw, &m.problems);
+      m.bcc.insert(m.bcc.end(), list.begin(), list.end());
+    } else if (name == "message-id" && !have_message_id) {
+      have_message_id = true;
+      m.message_id = first_msg_id(value, false);
+    } else if (name == "subject" && !have_subject) {
+      have_subject = true;
+      m.subject = value;
+    } else if (name == "date" && !have_date) {
+      have_date = true;
+      read_date(value, m);
+    } else if (name == "in-reply-to" && !have_in_reply_to) {
+      have_in_reply_to = true;
+      m.in_reply_to = first_msg_id(value, true);
+    } else if (name == "references") {
+      auto ids = msg_ids(value);
+      m.references.insert(m.references.end(), std::make_move_iterator(ids.begin()),
+                          std::make_move_iterator(ids.end()));
+    } else if (name == "list-id" && !have_list_id) {
+      have_list_id = true;
+      const auto open = value.find('<');
+      const auto close = open == std::string::npos ? open : value.find('>', open + 1);
+      m.list_id = close == std::string::npos ? std::string{trim(value)}
+                                             : value.substr(open + 1, close - open - 1);
+    }
+    m.headers.push_back(std::move(header));
+  }
+}
+
+// The lines a reader sees at the top of a forwarded message.
+std::string nested_header_block(GMimeMessage* inner, std::vector<std::string>& problems) {
+  std::string block;
+  for (const char* name : {"From", "To", "Cc", "Subject", "Date"}) {
+    if (const char* raw = raw_header(GMIME_OBJECT(inner), name)) {
+      block.append(name);
+      block.append(": ");
+      block.append(decode_header_text(raw, &problems));
+      block.push_back('\n');
+    }
+  }
+  return block;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The MIME tree
+
+struct PartInfo {
+  std::string type;         // lower-case, e.g. "text"
+  std::string subtype;      // lower-case, e.g. "plain"
+  std::string disposition;  // lower-case disposition type, empty when absent
+  std::optional<std::string> filename;
+  std::string charset;
+
+  [[nodiscard]] std::string mime_type() const { return type + "/" + subtype; }
+};
+
+PartInfo describe(GMimeObject* object, std::vector<std::string>& problems) {
+  PartInfo info;
+  GMimeContentType* ct = g_mime_object_get_content_type(object);  // borrowed
+  const char* type = ct == nullptr ? nullptr : g_mime_content_type_get_media_type(ct);
+  const char* subtype = ct == nullptr ? nullptr : g_mime_content_type_get_media_subtype(ct);
+  info.type = lower_ascii(lenient_utf8(type == nullptr ? "text" : type));
+  info.subtype = lower_ascii(lenient_utf8(subtype == nullptr ? "plain" : subtype));
+  const char* disposition = raw_header(object, "Content-Disposition");
+  const char* content_type = raw_header(object, "Content-Type");
+  if (disposition != nullptr) {
+    info.disposition = header_token(disposition);
+    info.filename = find_header_param(disposition, "filename", &problems);
+  }
+  if (content_type != nullptr) {
+    if (!info.filename) {
+      info.filename = find_header_param(content_type, "name", &problems);
+    }
+    info.charset = find_header_param(content_type, "charset").value_or(std::string{});
+  }
+  return info;
+}
+
+// Parts that carry no content of their own: signatures and the PGP/MIME control part.
+bool is_crypto_control(const PartInfo& info) {
+  if (info.type != "application") {
+    return false;
+  }
+  return info.subtype == "pgp-signature" || info.subtype == "pkcs7-signature" ||
+         info.subtype == "x-pkcs7-signature" || info.subtype == "pgp-encrypted";
+}
+
+// Leaves whose content is text for a reader even though the type is not text/*.
+bool is_textual(const PartInfo& info) {
+  if (info.type == "text") {
+    return true;
+  }
+  if (info.type != "message") {
+    return false;
+  }
+  return info.subtype == "delivery-status" || info.subtype == "disposition-notification" ||
+         info.subtype == "feedback-report" || info.subtype == "global-delivery-status" ||
+         info.subtype == "global-disposition-notification" || info.subtype == "global-headers";
+}
+
+class Walker {
+ public:
+  explicit Walker(ParsedMessage& m) : m_(m) {}
+
+  // Depth-first, pre-order, with an explicit stack: nesting depth is bounded by kMaxMimeDepth
+  // and part count by kMaxMimeParts, and no input can overflow the call stack.
+  void walk(GMimeObject* root) {
+    stack_.push_back(Frame{root, 0, true, true});
+    while (!stack_.empty()) {
+      const Frame frame = stack_.back();
+      stack_.pop_back();
+      if (frame.object == nullptr) {
+        continue;
+      }
+      if (++parts_ > kMaxMimeParts) {
+        add_problem(m_.problems, "more than " + std::to_string(kMaxMimeParts) +
+                                     " MIME parts; the rest was not read");
+        return;
+      }
+      if (frame.depth > kMaxMimeDepth) {
+        add_problem(m_.problems, "MIME nesting deeper than " + std::to_string(kMaxMimeDepth) +
+                                     " levels; deeper parts were not read");
+        continue;
+      }
+      if (GMIME_IS_MULTIPART(frame.object)) {
+        visit_multipart(frame);
+      } else if (GMIME_IS_MESSAGE_PART(frame.object)) {
+        visit_message_part(frame);
+      } else if (GMIME_IS_PART(frame.object)) {
+        visit_leaf(frame);
+      }
+    }
+  }
+
+ private:
+  struct Frame {
+    GMimeObject* object;  // borrowed from the message being walked
+    int depth;
+    bool text_wanted;  // text goes to body_text (false in alternatives not chosen)
+    bool main_body;    // not inside a message/rfc822 part (where body_html comes from)
+  };
+
+  void visit_multipart(const Frame& frame) {
+    GMimeMultipart* multipart = GMIME_MULTIPART(frame.object);
+    GMimeContentType* ct = g_mime_object_get_content_type(frame.object);  // borrowed
+    const char* subtype_c = ct == nullptr ? nullptr : g_mime_content_type_get_media_subtype(ct);
+    const std::string subtype = lower_ascii(subtype_c == nullptr ? "" : subtype_c);
+    if (subtype == "encrypted") {
+      return;  // nothing readable without the key; the control part is not an attachment
+    }
+    const int count = g_mime_multipart_get_count(multipart);
+    if (count == 0) {
+      // A multipart whose boundary never appears (or has none) holds everything in its
+      // prologue: keep that as text rather than lose the message.
+      if (const char* prologue = g_mime_multipart_get_prologue(multipart);
+          prologue != nullptr && frame.text_wanted) {
+        std::string text = lenient_utf8(prologue);
+        normalize_newlines(text);
+        append_block(m_.body_text, std::move(text));
+      }
+      return;
+    }
+    const int chosen = subtype == "alternative" ? choose_alternative(multipart, count) : -1;
+    for (int k = count - 1; k >= 0; --k) {  // reversed: the stack pops them in order
+      stack_.push_back(Frame{g_mime_multipart_get_part(multipart, k), frame.depth + 1,
+                             frame.text_wanted && (chosen < 0 || k == chosen), frame.main_body});
+    }
+  }
+
+  // Which alternative provides body_text: text/plain if there is one with any text in it (spam
+  // pairs a blank text/plain with the real HTML), else HTML (converted), else a multipart
+  // (multipart/related around HTML), else the first.
+  int choose_alternative(GMimeMultipart* multipart, int count) {
+    int html = -1;
+    int nested = -1;
+    for (int k = 0; k < count; ++k) {
+      GMimeObject* child = g_mime_multipart_get_part(multipart, k);  // borrowed
+      if (child == nullptr) {
+        continue;
+      }
+      if (GMIME_IS_MULTIPART(child)) {
+        nested = nested < 0 ? k : nested;
+        continue;
+      }
+      GMimeContentType* ct = g_mime_object_get_content_type(child);  // borrowed
+      if (ct == nullptr || !GMIME_IS_PART(child)) {
+        continue;
+      }
+      const char* disposition = raw_header(child, "Content-Disposition");
+      if (disposition != nullptr && header_token(disposition) == "attachment") {
+        continue;
+      }
+      if (g_mime_content_type_is_type(ct, "text", "plain") && !is_blank_part(GMIME_PART(child))) {
+        return k;
+      }
+      if (g_mime_content_type_is_type(ct, "text", "html") && html < 0) {
+        html = k;
+      }
+    }
+    if (html >= 0) {
+      return html;
+    }
+    return nested >= 0 ? nested : 0;
+  }
+
+  // True for a small part holding only whitespace; larger parts are not decoded to check.
+  static bool is_blank_part(GMimePart* part) {
+    GMimeDataWrapper* content = g_mime_part_get_content(part);  // borrowed
+    GMimeStream* raw = content == nullptr ? nullptr : g_mime_data_wrapper_get_stream(content);
+    if (raw == nullptr) {
+      return true;
+    }
+    if (g_mime_stream_length(raw) > 1024) {
+      return false;
+    }
+    bool blank = true;
+    with_decoded_content(part, [&](std::string_view bytes) {
+      blank = std::all_of(bytes.begin(), bytes.end(), [](char c) { return is_space(c); });
+    });
+    return blank;
+  }
+
+  void visit_message_part(const Frame& frame) {
+    GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(frame.object));
+    const PartInfo info = describe(frame.object, m_.problems);
+    if (info.disposition == "attachment" || info.filename) {
+      std::uint64_t size = 0;
+      if (inner != nullptr) {
+        auto counter = Ptr<GMimeStream>::adopt(g_mime_stream_null_new());
+        const ssize_t written =
+            g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, counter.get());
+        size = written < 0 ? 0 : static_cast<std::uint64_t>(written);
+      }
+      add_attachment(Attachment{info.filename.value_or(std::string{}), info.mime_type(), size});
+    }
+    if (inner == nullptr) {
+      return;
+    }
+    if (frame.text_wanted) {
+      append_block(m_.body_text, nested_header_block(inner, m_.problems));
+    }
+    stack_.push_back(
+        Frame{g_mime_message_get_mime_part(inner), frame.depth + 1, frame.text_wanted, false});
+  }
+
+  void visit_leaf(const Frame& frame) {
+    GMimePart* part = GMIME_PART(frame.object);
+    const PartInfo info = describe(frame.object, m_.problems);
+    if (is_crypto_control(info)) {
+      return;
+    }
+    const bool textual = is_textual(info);
+    const bool html = info.type == "text" && info.subtype == "html";
+    const bool attachment = info.disposition == "attachment" || !textual ||
+                            (info.filename.has_value() && info.disposition != "inline");
+    if (attachment) {
+      std::uint64_t size = 0;
+      if (textual) {
+        with_decoded_content(part, [&](std::string_view bytes) {
+          size = bytes.size();
+          std::string text = to_utf8(bytes, info.charset);
+          append_block(m_.attachment_text, html ? html_to_text(text) : std::move(text));
+        });
+      } else {
+        size = decoded_size(part);
+      }
+      add_attachment(Attachment{info.filename.value_or(std::string{}), info.mime_type(), size});
+      return;
+    }
+    const bool wants_html = html && frame.main_body && !have_html_;
+    if (!frame.text_wanted && !wants_html) {
+      return;  // an alternative we do not read: skip the decoding work
+    }
+    with_decoded_content(part, [&](std::string_view bytes) {
+      std::string text = to_utf8(bytes, info.charset);
+      if (!html) {
+        append_block(m_.body_text, std::move(text));
+        return;
+      }
+      if (frame.text_wanted) {
+        append_block(m_.body_text, html_to_text(text));
+      }
+      if (wants_html) {
+        m_.body_html = std::move(text);
+        have_html_ = true;
+      }
+    });
+  }
+
+  std::string to_utf8(std::string_view bytes, const std::string& charset) {
+    std::string text;
+    if (!append_charset_to_utf8(text, bytes, charset)) {
+      add_problem(m_.problems, "undecodable charset " + excerpt(charset));
+    }
+    normalize_newlines(text);
+    return text;
+  }
+
+  void add_attachment(Attachment attachment) {
+    m_.has_attachments = true;
+    if (m_.attachments.size() >= kMaxAttachments) {
+      add_problem(m_.problems, "more than " + std::to_string(kMaxAttachments) +
+                                   " attachments; the list was truncated");
+      return;
+    }
+    m_.attachments.push_back(std::move(attachment));
+  }
+
+  ParsedMessage& m_;
+  std::vector<Frame> stack_;
+  std::size_t parts_ = 0;
+  bool have_html_ = false;
+};
+
+// Whatever GMime could not read as a message is still the message: keep it as text.
+void keep_as_text(std::string_view input, ParsedMessage& m) {
+  std::string text = lenient_utf8(input);
+  normalize_newlines(text);
+  append_block(m.body_text, std::move(text));
+}
+
+}  // namespace
+
+ParsedMessage parse_message(std::string_view raw) {
+  ParsedMessage m;
+  if (trim(raw).empty()) {
+    m.problems.emplace_back("empty message");
+    return m;
+  }
+  ensure_gmime_initialized();
+
+  std::string_view input = raw;
+  if (input.substr(0, 5) == "From ") {  // mbox envelope line, not a header
+    const auto eol = input.find('\n');
+    input.remove_prefix(eol == std::string_view::npos ? input.size() : eol + 1);
+  }
+  if (input.size() > kMaxInput) {
+    input = input.substr(0, kMaxInput);
+    add_problem(m.problems, "message larger than 4 GiB; only the first 4 GiB were read");
+  }
+
+  // Declaration order is destruction order reversed: the message and parser go first, the
+  // borrowed bytes last, and the problem list outlives every GMime object that could warn.
+  std::vector<std::string>& problems = m.problems;
+  const BorrowedBytes bytes(input);
+  const gobj::ParserOptionsPtr options{g_mime_parser_options_new()};
+  const std::array<const char*, 3> fallback = {"UTF-8", "windows-1252", nullptr};
+  // GMime copies the list; its prototype lacks a const.
+  g_mime_parser_options_set_fallback_charsets(options.get(),
+                                              const_cast<const char**>(fallback.data()));
+  g_mime_parser_options_set_allow_addresses_without_domain(options.get(), TRUE);
+  g_mime_parser_options_set_warning_callback(options.get(), &on_gmime_warning, &problems);
+  const auto stream = Ptr<GMimeStream>::adopt(g_mime_stream_mem_new());
+  g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(stream.get()), bytes.get());  // not owned
+  const auto parser = Ptr<GMimeParser>::adopt(g_mime_parser_new_with_stream(stream.get()));
+  const auto message =
+      Ptr<GMimeMessage>::adopt(g_mime_parser_construct_message(parser.get(), options.get()));
+
+  if (!message) {
+    add_problem(m.problems, "no RFC 5322 header block could be read; the input is kept as text");
+    keep_as_text(input, m);
+  } else {
+    read_headers(message.get(), m);
+    Walker walker(m);
+    walker.walk(g_mime_message_get_mime_part(message.get()));
+  }
+  finish_problems(m.problems);
+  return m;
+}
+
+}  // namespace mailvault::mime

@@ -1,0 +1,70 @@
+// IndexWriter: the sole writer of the Xapian index (Xapian allows one writer per database).
+// Schema: indexer/schema.h. No Xapian type appears here; callers pass our own value types.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/archive/message_meta.h"
+#include "core/base/ids.h"
+#include "core/base/result.h"
+#include "core/mime/parsed_message.h"
+
+namespace mailvault::index {
+
+struct IndexOptions {
+  // Threads building documents in write(); 0: one per core.
+  std::size_t threads = 0;
+  // Xapian stemmer name ("english", "german", "french", ...) or "none". Fixed when the index is
+  // created (stored in it); opening an existing index with another language is refused.
+  std::string language = "english";
+  // Each free-text field (body, attachment text, subject, ...) is indexed up to this many bytes.
+  std::size_t max_text_bytes = 4 * 1024 * 1024;
+};
+
+struct IndexItem {
+  MessageMeta meta;
+  mime::ParsedMessage parsed;
+};
+
+// Thread-compatible: one thread at a time (the indexer's queue consumer). Movable.
+class IndexWriter {
+ public:
+  // Opens the index in `dir`, creating it (and missing parent directories) when absent.
+  // Errors:
+  //   kUnavailable         "index at DIR is locked by another process" (another writer holds it)
+  //   kFailedPrecondition  the index has another schema version, or was built with another
+  //                        stemming language; the message says to run `mailvault reindex`
+  //   kInvalidArgument     unknown stemming language
+  //   others               Xapian could not open or create it (kFailedPrecondition, kDataLoss...)
+  static Result<IndexWriter> open(const std::filesystem::path& dir, IndexOptions options = {});
+
+  IndexWriter(IndexWriter&&) noexcept;
+  IndexWriter& operator=(IndexWriter&&) noexcept;
+  ~IndexWriter();  // releases the lock; anything not committed is discarded (write() commits)
+
+  // Builds one document per item in parallel (IndexOptions::threads), then replaces the
+  // documents keyed Q<id> in input order (an id given twice: the last wins) and commits, as one
+  // Xapian transaction: on success every item is durable, on failure none is. Writing a
+  // message again replaces it (doc_count() unchanged).
+  Status write(std::vector<IndexItem> items);
+
+  // Deletes the message's document, if any, and commits.
+  Status remove(MessageId id);
+
+  // Documents in the index (committed or not; write() and remove() always commit).
+  std::uint64_t doc_count() const;
+
+  const std::filesystem::path& dir() const;
+
+ private:
+  struct Impl;
+  explicit IndexWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mailvault::index

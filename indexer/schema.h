@@ -1,0 +1,190 @@
+// The Xapian index schema: every term prefix, value slot and metadata key mailvault writes.
+// Changing anything here that changes what is on disk bumps kSchemaVersion; an index of another
+// version is refused (kFailedPrecondition) until `mailvault reindex` rebuilds it.
+//
+// ─── Documents ───────────────────────────────────────────────────────────────────────────────
+// One document per distinct message (one `messages.id`), keyed by the unique boolean term
+// Q<decimal message id> and written with replace_document(term, doc), so re-indexing is
+// idempotent. Xapian docids are never stored anywhere. Document data is empty: the body is not
+// stored in the index (snippets take the text from the archive).
+//
+// ─── Term prefixes (Omega/notmuch conventions) ───────────────────────────────────────────────
+//   prefix     field             kind       positions  contents
+//   Q          id                boolean    no         Q<decimal MessageId>, one per document
+//   (none)     body              free text  yes        ParsedMessage::body_text
+//   S          subject           free text  yes        Subject
+//   XFROM      from              free text  yes        From and Sender: names and addresses,
+//                                address               plus XFROM<full lower-case address>
+//   XTO        to                free text  yes        likewise for To
+//   XCC        cc                free text  yes        likewise for Cc
+//   XBCC       bcc               free text  yes        likewise for Bcc
+//   XFN        filename          free text  yes        attachment file names
+//   XAT        attachment text   free text  yes        ParsedMessage::attachment_text
+//   XMID       msgid             boolean    no         Message-ID, lower-case, no <>
+//   XLIST      list              boolean    no         List-Id, lower-case
+//   XACCOUNT   account           boolean    no         source account names, lower-case
+//   XFOLDER    folder            boolean    no         source folder names, lower-case
+//   XHAS       has               boolean    no         XHASattachment when it has attachments
+//   Z<prefix>  stemmed forms     free text  no         Xapian's STEM_SOME terms of every free
+//                                                      text field (Z + prefix + stem)
+//
+// Free-text terms come from Xapian::TermGenerator (lower-cased words, FLAG_CJK_NGRAM: CJK text
+// as unigrams with positions plus bigrams) with STEM_SOME: the exact word with positions, and
+// Z<prefix><stem> without. Words longer than kMaxWordBytes are skipped by the TermGenerator;
+// boolean and address terms longer than kMaxTermBytes are shortened by bounded_term(). Each
+// field's positions start kFieldPositionGap after the previous field's, so phrases never span
+// two fields.
+//
+// There is no unprefixed copy of the header fields: the query compiler expands "anywhere"
+// (search::Field::kAll) into an OR over every free-text prefix instead, so the body is indexed
+// once and the index stays small. Term values never start with an upper-case ASCII letter
+// (the TermGenerator and bounded_term() lower-case them) and no prefix is a prefix of another,
+// so prefixes never collide and OP_WILDCARD on <prefix><text> stays inside its field.
+//
+// ─── Value slots ─────────────────────────────────────────────────────────────────────────────
+//   0  kDate      Date: header, Xapian::sortable_serialise(seconds since the epoch, UTC);
+//                 absent when the message has no parseable Date:
+//   1  kArchived  time first archived (MessageMeta::archived_at), sortable_serialise(seconds)
+//   2  kSize      RFC822.SIZE in bytes, sortable_serialise(bytes)
+//   3  kSortKey   sort date (Date: header, or archive time when missing) then the message id,
+//                 each 8 bytes big-endian with the sign bit flipped (encode_sort_key): sorting
+//                 by this one slot orders by date with ties broken by id, and the id of a hit
+//                 is read back from it (decode_sort_key_id)
+//
+// ─── Metadata keys ───────────────────────────────────────────────────────────────────────────
+//   mailvault.schema         decimal kSchemaVersion
+//   mailvault.stem_language  the stemmer the index was built with ("english", "none", ...):
+//                            queries must stem the same way, so a writer configured for another
+//                            language is refused and readers use this one
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/base/ids.h"
+#include "core/search/query.h"
+
+namespace mailvault::index {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr std::string_view kSchemaVersionKey = "mailvault.schema";
+inline constexpr std::string_view kStemLanguageKey = "mailvault.stem_language";
+
+// Value slot numbers (Xapian::valueno).
+enum class Slot : std::uint32_t { kDate = 0, kArchived = 1, kSize = 2, kSortKey = 3 };
+
+constexpr std::uint32_t slot_number(Slot slot) { return static_cast<std::uint32_t>(slot); }
+
+inline constexpr std::uint32_t kFieldPositionGap = 100;
+inline constexpr std::size_t kMaxTermBytes = 240;  // Xapian's hard limit is 245
+inline constexpr unsigned kMaxWordBytes = 64;      // TermGenerator::set_max_word_length
+
+// What is indexed, one entry per prefix. The order is IndexField's order.
+enum class IndexField : std::uint8_t {
+  kId,
+  kBody,
+  kSubject,
+  kFrom,
+  kTo,
+  kCc,
+  kBcc,
+  kFilename,
+  kAttachmentText,
+  kMessageId,
+  kListId,
+  kAccount,
+  kFolder,
+  kHas,
+};
+
+enum FieldFlag : std::uint8_t {
+  kBoolean = 1 << 0,     // exact terms (add_boolean_term), compared lower-cased
+  kFreeText = 1 << 1,    // TermGenerator terms, exact + Z<prefix>stem
+  kPositional = 1 << 2,  // free text with positions (phrases work)
+  kAddress = 1 << 3,     // also one exact term per full lower-cased address
+};
+
+struct FieldSpec {
+  IndexField field;
+  std::string_view name;
+  std::string_view prefix;
+  std::uint8_t flags;
+};
+
+inline constexpr std::array<FieldSpec, 14> kFields{{
+    {IndexField::kId, "id", "Q", kBoolean},
+    {IndexField::kBody, "body", "", kFreeText | kPositional},
+    {IndexField::kSubject, "subject", "S", kFreeText | kPositional},
+    {IndexField::kFrom, "from", "XFROM", kFreeText | kPositional | kAddress},
+    {IndexField::kTo, "to", "XTO", kFreeText | kPositional | kAddress},
+    {IndexField::kCc, "cc", "XCC", kFreeText | kPositional | kAddress},
+    {IndexField::kBcc, "bcc", "XBCC", kFreeText | kPositional | kAddress},
+    {IndexField::kFilename, "filename", "XFN", kFreeText | kPositional},
+    {IndexField::kAttachmentText, "attachment_text", "XAT", kFreeText | kPositional},
+    {IndexField::kMessageId, "msgid", "XMID", kBoolean},
+    {IndexField::kListId, "list", "XLIST", kBoolean},
+    {IndexField::kAccount, "account", "XACCOUNT", kBoolean},
+    {IndexField::kFolder, "folder", "XFOLDER", kBoolean},
+    {IndexField::kHas, "has", "XHAS", kBoolean},
+}};
+
+constexpr const FieldSpec& field_spec(IndexField field) {
+  return kFields[static_cast<std::size_t>(field)];
+}
+
+constexpr std::string_view prefix_of(IndexField field) { return field_spec(field).prefix; }
+
+// The value of the XHAS term for messages with attachments.
+inline constexpr std::string_view kHasAttachmentValue = "attachment";
+
+// The index fields a query field searches (search::Field::kAll: every free-text field).
+std::span<const IndexField> fields_for(search::Field field);
+
+// Q<decimal id>.
+std::string unique_term(MessageId id);
+
+// prefix + value; when that would exceed kMaxTermBytes, value is cut at a UTF-8 boundary and
+// suffixed with '#' and 16 hex digits of a 64-bit FNV-1a hash of the full value. Deterministic,
+// so the query compiler finds what the document builder wrote. Case is left alone: the
+// indexer lower-cases boolean values first (indexer/term_generation.h, exact_term).
+std::string bounded_term(std::string_view prefix, std::string_view value);
+
+// kSortKey value: 16 bytes, sorts bytewise as (sort_date, id).
+std::string encode_sort_key(std::int64_t sort_date, MessageId id);
+std::optional<MessageId> decode_sort_key_id(std::string_view value);
+
+// Compile-time checks of kFields: order matches IndexField, prefixes are upper-case ASCII and
+// unique, none is a prefix of another (only the body may be unprefixed), none starts with 'Z'
+// (reserved for stemmed terms) and flags are consistent.
+constexpr bool validate_fields() {
+  for (std::size_t i = 0; i < kFields.size(); ++i) {
+    const FieldSpec& f = kFields[i];
+    if (static_cast<std::size_t>(f.field) != i) return false;
+    const bool boolean = (f.flags & kBoolean) != 0;
+    const bool text = (f.flags & kFreeText) != 0;
+    if (boolean == text) return false;
+    if ((f.flags & (kPositional | kAddress)) != 0 && !text) return false;
+    if (f.prefix.empty()) {
+      if (f.field != IndexField::kBody) return false;
+      continue;
+    }
+    if (f.prefix.front() == 'Z') return false;
+    for (const char c : f.prefix) {
+      if (c < 'A' || c > 'Z') return false;
+    }
+    for (std::size_t j = 0; j < kFields.size(); ++j) {
+      const std::string_view other = kFields[j].prefix;
+      if (j == i || other.empty()) continue;
+      if (other.substr(0, f.prefix.size()) == f.prefix) return false;
+    }
+  }
+  return true;
+}
+static_assert(validate_fields(), "index schema table is inconsistent");
+
+}  // namespace mailvault::index

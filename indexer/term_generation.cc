@@ -1,0 +1,128 @@
+#include "indexer/term_generation.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "indexer/schema.h"
+
+namespace mailvault::index {
+namespace {
+
+// Xapian's TermGenerator (1.4, STEM_SOME) stems a term only when its first character is a
+// letter of one of these categories; the caller double-checks against the generated terms.
+bool stemmable(const std::string& term) {
+  const Xapian::Utf8Iterator it(term);
+  if (it == Xapian::Utf8Iterator()) return false;
+  switch (Xapian::Unicode::get_category(*it)) {
+    case Xapian::Unicode::LOWERCASE_LETTER:
+    case Xapian::Unicode::TITLECASE_LETTER:
+    case Xapian::Unicode::MODIFIER_LETTER:
+    case Xapian::Unicode::OTHER_LETTER: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+Xapian::Stem make_stemmer(const std::string& language) {
+  if (language.empty() || language == "none") return Xapian::Stem();
+  return Xapian::Stem(language);
+}
+
+void configure_term_generator(Xapian::TermGenerator& tg, const Xapian::Stem& stem) {
+  tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+  tg.set_stemmer(stem);
+  tg.set_stemming_strategy(stem.is_none() ? Xapian::TermGenerator::STEM_NONE
+                                          : Xapian::TermGenerator::STEM_SOME);
+  tg.set_max_word_length(kMaxWordBytes);
+}
+
+std::string exact_term(std::string_view prefix, std::string_view value) {
+  return bounded_term(prefix, Xapian::Unicode::tolower(std::string(value)));
+}
+
+bool looks_like_address(std::string_view text, bool allow_open_end) {
+  const std::size_t at = text.find('@');
+  if (at == std::string_view::npos || at == 0) return false;
+  if (!allow_open_end && at + 1 == text.size()) return false;
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  });
+}
+
+std::string_view clip_utf8(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
+QueryTokenizer::QueryTokenizer(const Xapian::Stem& stem) : stem_(stem) {
+  configure_term_generator(tg_, stem_);
+}
+
+std::vector<QueryTerm> QueryTokenizer::terms(std::string_view text) {
+  Xapian::Document scratch;
+  tg_.set_document(scratch);
+  tg_.set_termpos(0);
+  tg_.index_text(std::string(text));
+
+  std::vector<std::pair<Xapian::termpos, std::string>> positioned;
+  std::vector<std::string> stemmed;  // "Z..." terms, sorted (termlists are sorted)
+  for (auto it = scratch.termlist_begin(); it != scratch.termlist_end(); ++it) {
+    const std::string term = *it;
+    if (!term.empty() && term.front() == 'Z') {
+      stemmed.push_back(term);
+      continue;
+    }
+    for (auto pos = it.positionlist_begin(); pos != it.positionlist_end(); ++pos) {
+      positioned.emplace_back(*pos, term);
+    }
+  }
+  std::sort(positioned.begin(), positioned.end());
+
+  std::vector<QueryTerm> out;
+  out.reserve(positioned.size());
+  for (auto& [pos, term] : positioned) {
+    QueryTerm qt;
+    if (!stem_.is_none() && stemmable(term)) {
+      std::string stem = stem_(term);
+      if (std::binary_search(stemmed.begin(), stemmed.end(), "Z" + stem)) qt.stem = std::move(stem);
+    }
+    qt.exact = std::move(term);
+    out.push_back(std::move(qt));
+  }
+  return out;
+}
+
+std::vector<QueryChunk> QueryTokenizer::chunks(std::string_view text) {
+  std::vector<QueryChunk> out;
+  const std::string s(text);
+  Xapian::Utf8Iterator it(s);
+  const Xapian::Utf8Iterator end;
+  std::size_t start = std::string::npos;
+  auto flush = [&](std::size_t stop) {
+    if (start == std::string::npos) return;
+    QueryChunk chunk;
+    chunk.raw = s.substr(start, stop - start);
+    chunk.terms = terms(chunk.raw);
+    out.push_back(std::move(chunk));
+    start = std::string::npos;
+  };
+  while (it != end) {
+    const std::size_t offset = static_cast<std::size_t>(it.raw() - s.data());
+    if (Xapian::Unicode::is_whitespace(*it)) {
+      flush(offset);
+    } else if (start == std::string::npos) {
+      start = offset;
+    }
+    ++it;
+  }
+  flush(s.size());
+  return out;
+}
+
+}  // namespace mailvault::index

@@ -1,0 +1,63 @@
+// Internal to indexer/ (includes <xapian.h>): the single definition of how text becomes terms,
+// shared by the document builder (index side) and the query compiler (query side), so that a
+// query word and the indexed word always agree on lower-casing, punctuation, CJK n-grams,
+// stemming and length limits.
+#pragma once
+
+#include <xapian.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailvault::index {
+
+// The stemmer for a language name ("english", "german", ...); "none" or "" disables stemming.
+// Throws Xapian::InvalidArgumentError for an unknown language.
+Xapian::Stem make_stemmer(const std::string& language);
+
+// Configures `tg` exactly as every free-text field is indexed: FLAG_CJK_NGRAM, STEM_SOME with
+// `stem`, words up to kMaxWordBytes. No stopper, no spelling data.
+void configure_term_generator(Xapian::TermGenerator& tg, const Xapian::Stem& stem);
+
+// prefix + Unicode-lower-cased value, bounded (schema.h bounded_term). Used for boolean terms
+// and full-address terms on both sides.
+std::string exact_term(std::string_view prefix, std::string_view value);
+
+// "local@domain" shape: no white space, an '@' with something before it and, unless
+// `allow_open_end` (for prefixes such as "alice@"), something after it.
+bool looks_like_address(std::string_view text, bool allow_open_end = false);
+
+// At most `max_bytes` of `text`, cut at a UTF-8 character boundary.
+std::string_view clip_utf8(std::string_view text, std::size_t max_bytes);
+
+// One word as the TermGenerator indexes it: the exact (lower-cased) term and, when the
+// TermGenerator also writes a stemmed term for it, the stem (without "Z" and prefix).
+struct QueryTerm {
+  std::string exact;
+  std::string stem;  // empty: no stemmed form (stemming off, or e.g. a word starting with a digit)
+};
+
+// One white-space-separated piece of query text and its terms in position order (CJK text gives
+// one term per character; the unpositioned bigrams are left out).
+struct QueryChunk {
+  std::string raw;
+  std::vector<QueryTerm> terms;
+};
+
+// Tokenises query text by running a TermGenerator configured by configure_term_generator over
+// it into a scratch document and reading the terms back. Not thread-safe (one per thread).
+class QueryTokenizer {
+ public:
+  explicit QueryTokenizer(const Xapian::Stem& stem);
+
+  std::vector<QueryChunk> chunks(std::string_view text);
+  std::vector<QueryTerm> terms(std::string_view text);
+
+ private:
+  Xapian::Stem stem_;
+  Xapian::TermGenerator tg_;
+};
+
+}  // namespace mailvault::index

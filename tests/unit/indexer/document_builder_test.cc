@@ -1,0 +1,194 @@
+#include "indexer/document_builder.h"
+
+#include <gtest/gtest.h>
+#include <xapian.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "index_test_support.h"
+#include "indexer/schema.h"
+#include "indexer/term_generation.h"
+
+namespace mailvault::index {
+namespace {
+
+using testing::addr;
+using testing::make_item;
+using testing::MessageSpec;
+using testing::utc;
+
+std::set<std::string> terms_of(const Xapian::Document& doc) {
+  std::set<std::string> out;
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) out.insert(*t);
+  return out;
+}
+
+std::vector<Xapian::termpos> positions(const Xapian::Document& doc, const std::string& term) {
+  std::vector<Xapian::termpos> out;
+  auto t = doc.termlist_begin();
+  t.skip_to(term);
+  if (t == doc.termlist_end() || *t != term) return out;
+  for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) out.push_back(*p);
+  return out;
+}
+
+MessageSpec sample() {
+  MessageSpec s;
+  s.id = 77;
+  s.subject = "Running late";
+  s.from = {addr("Alice Smith", "Alice@Example.com")};
+  s.sender = {addr("Alice", "alice@example.com"), addr("Secretary", "sec@example.com")};
+  s.to = {addr("Bob", "bob@example.org"), addr("Carol", "carol@example.org")};
+  s.cc = {addr("", "cc@example.net")};
+  s.bcc = {addr("", "hidden@example.net")};
+  s.body = "Body words here";
+  s.date = utc(2024, 5, 6, 7, 8, 9);
+  s.archived_at = utc(2024, 6, 1);
+  s.size = 12345;
+  s.accounts = {"Work"};
+  s.folders = {"INBOX", "Projects/Mail"};
+  s.message_id = "<ABC.123@Example.COM>";
+  s.list_id = "Dev.Lists.Example.org";
+  s.attachment_names = {"Report Q1.pdf", "notes.txt"};
+  s.attachment_text = "attachment words";
+  return s;
+}
+
+TEST(DocumentBuilder, WritesEveryPrefixAndSlot) {
+  DocumentBuilder builder("english", 1 << 20);
+  const IndexItem item = make_item(sample());
+  const Xapian::Document doc = builder.build(item.meta, item.parsed);
+  const std::set<std::string> t = terms_of(doc);
+  for (const char* expected : {
+           "Q77",                                     // unique id
+           "Srunning", "ZSrun", "Slate", "ZSlate",    // subject, exact + stemmed
+           "XFROMalice", "XFROMsmith", "XFROMexample", "XFROMalice@example.com",
+           "XFROMsecretary", "XFROMsec@example.com",  // Sender joins From
+           "XTObob", "XTObob@example.org", "XTOcarol@example.org",
+           "XCCcc@example.net", "XBCChidden@example.net", "XBCChidden",
+           "body", "words", "here", "Zbodi",         // body, unprefixed
+           "XFNreport", "XFNq1", "XFNpdf", "XFNnotes", "XFNtxt",
+           "XATattachment", "XATwords",
+           "XMIDabc.123@example.com",                 // brackets gone, lower-cased
+           "XLISTdev.lists.example.org",
+           "XACCOUNTwork", "XFOLDERinbox", "XFOLDERprojects/mail",
+           "XHASattachment"}) {
+    EXPECT_TRUE(t.count(expected)) << "missing term " << expected;
+  }
+  // No unprefixed copies of header words: "anywhere" is expanded at query time.
+  EXPECT_FALSE(t.count("running"));
+  EXPECT_FALSE(t.count("alice"));
+  // Sender equal to a From address adds no second exact term (it is the same address).
+  EXPECT_EQ(doc.get_data(), "");
+
+  EXPECT_EQ(Xapian::sortable_unserialise(doc.get_value(slot_number(Slot::kDate))),
+            static_cast<double>(utc(2024, 5, 6, 7, 8, 9)));
+  EXPECT_EQ(Xapian::sortable_unserialise(doc.get_value(slot_number(Slot::kArchived))),
+            static_cast<double>(utc(2024, 6, 1)));
+  EXPECT_EQ(Xapian::sortable_unserialise(doc.get_value(slot_number(Slot::kSize))), 12345.0);
+  EXPECT_EQ(doc.get_value(slot_number(Slot::kSortKey)),
+            encode_sort_key(utc(2024, 5, 6, 7, 8, 9), MessageId{77}));
+}
+
+TEST(DocumentBuilder, FieldsAreSeparatedByPositionGaps) {
+  DocumentBuilder builder("english", 1 << 20);
+  const IndexItem item = make_item(sample());
+  const Xapian::Document doc = builder.build(item.meta, item.parsed);
+  const auto late = positions(doc, "Slate");
+  const auto alice = positions(doc, "XFROMalice");
+  ASSERT_EQ(late.size(), 1u);
+  ASSERT_FALSE(alice.empty());
+  EXPECT_GE(alice.front() - late.front(), kFieldPositionGap);
+  // Two addresses in one field are not adjacent: "bob carol" is no phrase.
+  const auto bob = positions(doc, "XTOorg");
+  const auto carol = positions(doc, "XTOcarol");
+  ASSERT_FALSE(carol.empty());
+  EXPECT_FALSE(std::find(bob.begin(), bob.end(), carol.front() - 1) != bob.end());
+  // Stemmed terms carry no positions (STEM_SOME).
+  EXPECT_TRUE(positions(doc, "ZSrun").empty());
+}
+
+TEST(DocumentBuilder, NoDateFallsBackToArchiveTimeForSorting) {
+  DocumentBuilder builder("english", 1 << 20);
+  MessageSpec s = sample();
+  s.date.reset();
+  s.attachment_names.clear();
+  const IndexItem item = make_item(s);
+  const Xapian::Document doc = builder.build(item.meta, item.parsed);
+  EXPECT_EQ(doc.get_value(slot_number(Slot::kDate)), "");
+  EXPECT_EQ(doc.get_value(slot_number(Slot::kSortKey)),
+            encode_sort_key(utc(2024, 6, 1), MessageId{77}));
+  EXPECT_FALSE(terms_of(doc).count("XHASattachment"));
+}
+
+TEST(DocumentBuilder, LongValuesAreBoundedAndLongTextClipped) {
+  DocumentBuilder builder("english", 64);
+  MessageSpec s = sample();
+  s.message_id = std::string(500, 'm') + "@example.com";
+  s.folders = {std::string(400, 'f')};
+  s.body = std::string(60, 'a') + " visible tail-beyond-the-limit invisible";
+  s.from = {addr("", std::string(300, 'x') + "@example.com")};
+  const IndexItem item = make_item(s);
+  const Xapian::Document doc = builder.build(item.meta, item.parsed);
+  for (const std::string& term : terms_of(doc)) {
+    EXPECT_LE(term.size(), kMaxTermBytes) << term;
+  }
+  const std::set<std::string> t = terms_of(doc);
+  EXPECT_TRUE(t.count(exact_term("XMID", s.message_id)));
+  EXPECT_TRUE(t.count(std::string(60, 'a')));
+  EXPECT_FALSE(t.count("tail"));  // past max_text_bytes
+  EXPECT_FALSE(t.count("invisible"));
+}
+
+// The query side tokenises exactly as the index side: for any text, the terms a query
+// tokenizer reports (exact + stemmed) are exactly the body terms the builder writes.
+TEST(DocumentBuilder, QueryTokenizerAgreesWithIndexedTerms) {
+  const std::vector<std::string> texts = {
+      "Hello, World!",        "running runs ran",          "foo-bar baz_qux",
+      "日本語のテスト",       "Grüße aus Köln",            "2nd place O'Reilly C++",
+      "ÉCOLE école",          "alice@example.com",         "ＡＢＣ full-width",
+      "naïve café déjà-vu",   "Ελληνικά κείμενα",          "한국어 텍스트 中文",
+      "x" + std::string(80, 'y') + " short",               "tab\tnew\nline",
+  };
+  for (const std::string& language : {std::string("english"), std::string("none")}) {
+    DocumentBuilder builder(language, 1 << 20);
+    QueryTokenizer tokenizer(make_stemmer(language));
+    for (const std::string& text : texts) {
+      MessageSpec s;
+      s.id = 1;
+      s.body = text;
+      const IndexItem item = make_item(s);
+      std::set<std::string> body_terms;
+      for (const std::string& term : terms_of(builder.build(item.meta, item.parsed))) {
+        if (term.empty()) continue;
+        const bool prefixed = term[0] >= 'A' && term[0] <= 'Z';
+        const bool body_stem = term[0] == 'Z' && term.size() > 1 && !(term[1] >= 'A' && term[1] <= 'Z');
+        if (!prefixed) body_terms.insert(term);
+        if (body_stem) body_terms.insert(term);
+      }
+      std::set<std::string> from_query;
+      for (const QueryTerm& qt : tokenizer.terms(text)) {
+        from_query.insert(qt.exact);
+        if (!qt.stem.empty()) from_query.insert("Z" + qt.stem);
+      }
+      // CJK bigrams (and their stems) are indexed without positions and not used by queries.
+      std::set<std::string> positional_body;
+      for (const std::string& term : body_terms) {
+        const bool stem = term[0] == 'Z';
+        const std::string base = stem ? term.substr(1) : term;
+        bool bigram = false;
+        Xapian::Utf8Iterator it(base);
+        std::size_t chars = 0;
+        for (; it != Xapian::Utf8Iterator(); ++it) ++chars;
+        if (chars == 2 && static_cast<unsigned char>(base[0]) >= 0xe0) bigram = true;
+        if (!bigram) positional_body.insert(term);
+      }
+      EXPECT_EQ(from_query, positional_body) << language << ": " << text;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mailvault::index

@@ -1,0 +1,112 @@
+#include "indexer/query_compiler.h"
+
+#include <gtest/gtest.h>
+#include <xapian.h>
+
+#include <string>
+#include <string_view>
+
+#include "index_test_support.h"
+
+namespace mailvault::index {
+namespace {
+
+using testing::parse;
+
+std::string compiled(std::string_view text, const std::string& language = "english") {
+  QueryCompiler compiler(language);
+  return compiler.compile(parse(text)).get_description();
+}
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST(QueryCompiler, WordsMatchStemmedOrExactInEveryTextField) {
+  const std::string d = compiled("running");
+  for (const char* term : {"Zrun", "running", "ZSrun", "Srunning", "ZXFROMrun", "XFROMrunning",
+                           "XTOrunning", "XCCrunning", "XBCCrunning", "XFNrunning",
+                           "XATrunning"}) {
+    EXPECT_TRUE(contains(d, term)) << term << " in " << d;
+  }
+  // Only the requested field when one is given.
+  const std::string s = compiled("subject:running");
+  EXPECT_TRUE(contains(s, "ZSrun")) << s;
+  EXPECT_FALSE(contains(s, "XFROM")) << s;
+  // No stemmed form for a quoted word, or with stemming off.
+  EXPECT_FALSE(contains(compiled("\"running\""), "Zrun"));
+  EXPECT_FALSE(contains(compiled("running", "none"), "Zrun"));
+}
+
+TEST(QueryCompiler, SplitWordsBecomePhrases) {
+  const std::string d = compiled("body:foo-bar");
+  EXPECT_TRUE(contains(d, "PHRASE")) << d;
+  const std::string cjk = compiled("body:日本語");
+  EXPECT_TRUE(contains(cjk, "(日 PHRASE 3 本 PHRASE 3 語)")) << cjk;
+}
+
+TEST(QueryCompiler, AddressesAreExactInAddressFields) {
+  const std::string d = compiled("from:Alice@Example.com");
+  EXPECT_EQ(d, "Query(XFROMalice@example.com)") << d;  // wdf 0: no weight of its own
+  // Anywhere: exact in address fields, a phrase in the other text fields.
+  const std::string any = compiled("alice@example.com");
+  EXPECT_TRUE(contains(any, "XTOalice@example.com")) << any;
+  EXPECT_TRUE(contains(any, "(alice PHRASE 3 example PHRASE 3 com)")) << any;
+}
+
+TEST(QueryCompiler, BooleanConditionsAreUnweightedFilters) {
+  const std::string d = compiled("lunch has:attachment account:Work");
+  EXPECT_TRUE(contains(d, "FILTER")) << d;
+  EXPECT_TRUE(contains(d, "XHASattachment")) << d;
+  EXPECT_TRUE(contains(d, "XACCOUNTwork")) << d;
+  // Only filters: every match weighs 0.
+  EXPECT_TRUE(contains(compiled("folder:INBOX"), "0 * XFOLDERinbox"));
+}
+
+TEST(QueryCompiler, NegationUsesAndNotOverMatchAll) {
+  const std::string d = compiled("lunch -dinner");
+  EXPECT_TRUE(contains(d, "AND_NOT")) << d;
+  EXPECT_FALSE(contains(d, "<alldocuments>")) << d;  // a sibling supplies the positive side
+  const std::string alone = compiled("NOT dinner");
+  EXPECT_TRUE(contains(alone, "<alldocuments> AND_NOT")) << alone;
+}
+
+TEST(QueryCompiler, RangesUseValueSlots) {
+  const std::string d = compiled("date:2024-01-01..2024-03-31");
+  EXPECT_TRUE(contains(d, "VALUE_RANGE 0")) << d;
+  EXPECT_TRUE(contains(compiled("before:2024-01-01"), "VALUE_LE 0"));
+  EXPECT_TRUE(contains(compiled("after:2024-01-01"), "VALUE_GE 0"));
+  EXPECT_TRUE(contains(compiled("larger:1M"), "VALUE_GE 2"));
+  EXPECT_TRUE(contains(compiled("smaller:1M"), "VALUE_LE 2"));
+}
+
+TEST(QueryCompiler, PrefixesAreWildcards) {
+  const std::string d = compiled("subject:quart*");
+  EXPECT_TRUE(contains(d, "WILDCARD")) << d;
+  EXPECT_TRUE(contains(d, "Squart")) << d;
+}
+
+TEST(QueryCompiler, EmptyAndPunctuationOnlyTextMatchEverything) {
+  EXPECT_EQ(compiled(""), "Query(0 * <alldocuments>)");
+  EXPECT_EQ(compiled("\"...\""), "Query(0 * <alldocuments>)");
+}
+
+TEST(QueryCompiler, AstShapesTheParserNeverMakes) {
+  QueryCompiler compiler("english");
+  search::Query empty_and{search::And{}};
+  EXPECT_EQ(compiler.compile(empty_and).get_description(), "Query(0 * <alldocuments>)");
+  search::Query empty_or{search::Or{}};
+  EXPECT_TRUE(compiler.compile(empty_or).empty());
+  search::DateRange inverted{search::DateRange::Of::kArchived, 100, 50};
+  EXPECT_TRUE(compiler.compile(search::Query{inverted}).empty());  // matches nothing
+  search::SizeRange open;
+  EXPECT_EQ(compiler.compile(search::Query{open}).get_description(), "Query(0 * <alldocuments>)");
+  search::Text multi{search::Field::kBody, "hello wide world", search::Text::Kind::kWords};
+  const std::string d = compiler.compile(search::Query{multi}).get_description();
+  EXPECT_TRUE(contains(d, "Zhello")) << d;
+  EXPECT_TRUE(contains(d, "Zworld")) << d;
+  EXPECT_FALSE(contains(d, "PHRASE")) << d;
+}
+
+}  // namespace
+}  // namespace mailvault::index
