@@ -1,6 +1,9 @@
 #include "indexer/document_builder.h"
 
+#include <algorithm>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "indexer/term_generation.h"
@@ -36,8 +39,43 @@ void DocumentBuilder::end_field() { tg_.increase_termpos(kFieldPositionGap); }
 void DocumentBuilder::text(IndexField field, std::string_view value) {
   if (value.empty()) return;
   const std::string_view clipped = clip_utf8(value, max_text_bytes_);
-  tg_.index_text(Xapian::Utf8Iterator(clipped.data(), clipped.size()), 1,
-                 std::string(prefix_of(field)));
+  const Xapian::Utf8Iterator it(clipped.data(), clipped.size());
+  if ((field_spec(field).flags & kPositional) != 0) {
+    tg_.index_text(it, 1, std::string(prefix_of(field)));
+  } else {
+    tg_.index_text_without_positions(it, 1, std::string(prefix_of(field)));
+  }
+}
+
+bool DocumentBuilder::is_own_stem(const std::string& stem) {
+  constexpr std::size_t kMaxCached = 200000;
+  if (const auto it = own_stem_.find(stem); it != own_stem_.end()) return it->second;
+  if (own_stem_.size() >= kMaxCached) own_stem_.clear();
+  const bool own = stem_(stem) == stem;
+  own_stem_.emplace(stem, own);
+  return own;
+}
+
+// Z<prefix><s> adds nothing when <prefix><s> is in the document and s stems to itself: the
+// query compiler asks for both (schema.h). About 60% of stemmed terms go.
+void DocumentBuilder::drop_duplicate_stems(Xapian::Document& doc) {
+  std::vector<std::string> terms;  // sorted: termlists are in byte order
+  terms.reserve(doc.termlist_count());
+  for (auto it = doc.termlist_begin(); it != doc.termlist_end(); ++it) terms.push_back(*it);
+  std::vector<std::string> drop;
+  for (auto it = std::lower_bound(terms.begin(), terms.end(), std::string_view("Z"));
+       it != terms.end() && !it->empty() && it->front() == 'Z'; ++it) {
+    const std::string& z = *it;
+    std::size_t stem_at = 1;
+    while (stem_at < z.size() && z[stem_at] >= 'A' && z[stem_at] <= 'Z') ++stem_at;
+    if (stem_at == z.size()) continue;
+    const std::string_view exact = std::string_view(z).substr(1);
+    if (std::binary_search(terms.begin(), terms.end(), exact, std::less<>()) &&
+        is_own_stem(z.substr(stem_at))) {
+      drop.push_back(z);
+    }
+  }
+  for (const std::string& z : drop) doc.remove_term(z);
 }
 
 // Names and addresses as words, plus one exact term per full address. A one-position gap after
@@ -92,6 +130,7 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta, const mime::Par
   text(IndexField::kBody, parsed.body_text);
   end_field();
   text(IndexField::kAttachmentText, parsed.attachment_text);
+  if (!stem_.is_none()) drop_duplicate_stems(doc);
 
   std::string message_id = parsed.message_id;
   if (message_id.size() >= 2 && message_id.front() == '<' && message_id.back() == '>') {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/archive/message_meta.h"
@@ -30,11 +31,14 @@ class DocumentBuilder {
   void addresses(IndexField field, const std::vector<const mime::Address*>& list);
   void boolean(Xapian::Document& doc, IndexField field, std::string_view value);
   void end_field();
+  void drop_duplicate_stems(Xapian::Document& doc);
+  bool is_own_stem(const std::string& stem);
 
   Xapian::Stem stem_;
   Xapian::TermGenerator tg_;
   std::size_t max_text_bytes_;
   Xapian::Document* doc_ = nullptr;
+  std::unordered_map<std::string, bool> own_stem_;  // cache for is_own_stem, bounded
 };
 
 }  // namespace mailvault::index

@@ -181,6 +181,18 @@ Status IndexWriter::remove(MessageId id) {
   });
 }
 
+Status IndexWriter::compact_to(const std::filesystem::path& dest) const {
+  std::error_code ec;
+  if (std::filesystem::exists(dest, ec)) {
+    return Error{Code::kAlreadyExists, impl_->context + ": cannot compact into " + dest.string() +
+                                           ": it already exists"};
+  }
+  return xapian_try(impl_->context, [&]() -> Status {
+    impl_->db.compact(dest.string());
+    return {};
+  });
+}
+
 std::uint64_t IndexWriter::doc_count() const {
   return xapian_try(impl_->context, [&]() -> Result<std::uint64_t> {
            return std::uint64_t{impl_->db.get_doccount()};

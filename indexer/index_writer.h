@@ -59,6 +59,14 @@ class IndexWriter {
   // Documents in the index (committed or not; write() and remove() always commit).
   std::uint64_t doc_count() const;
 
+  // Writes a compacted copy of the committed index into `dest`, which must not exist yet
+  // (kAlreadyExists). An index written in batches keeps its B-tree blocks partly empty and old
+  // blocks for readers; the copy is packed, typically half the size, and has the same schema
+  // metadata. Meant for `mailvault reindex` (compact the fresh index, then move it into place)
+  // and for maintenance; swapping directories is the caller's business, with no writer open
+  // on them. Takes time and disk I/O proportional to the index size.
+  Status compact_to(const std::filesystem::path& dest) const;
+
   const std::filesystem::path& dir() const;
 
  private:

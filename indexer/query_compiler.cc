@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
@@ -54,11 +55,17 @@ bool is_address_field(IndexField f) { return (field_spec(f).flags & kAddress) !=
 bool is_positional(IndexField f) { return (field_spec(f).flags & kPositional) != 0; }
 
 // One word in one field: stemmed form OR exact form (exact only when asked, or when the
-// TermGenerator wrote no stemmed form for it).
+// TermGenerator wrote no stemmed form for it). A document whose Z<prefix><s> was dropped as a
+// duplicate of <prefix><s> (schema.h) is found by that exact term instead.
 Xapian::Query word_in(const QueryTerm& t, const std::string& prefix, bool exact_only) {
   Xapian::Query exact(prefix + t.exact);
   if (exact_only || t.stem.empty()) return exact;
-  return Xapian::Query(Xapian::Query::OP_OR, Xapian::Query("Z" + prefix + t.stem), exact);
+  Xapian::Query stemmed("Z" + prefix + t.stem);
+  if (t.stem_is_own_stem && t.stem != t.exact) {
+    const Xapian::Query forms[] = {stemmed, exact, Xapian::Query(prefix + t.stem)};
+    return Xapian::Query(Xapian::Query::OP_OR, std::begin(forms), std::end(forms));
+  }
+  return Xapian::Query(Xapian::Query::OP_OR, stemmed, exact);
 }
 
 // Several words in order: a phrase where the field has positions, else all of them.
@@ -214,15 +221,27 @@ QueryCompiler::Compiled QueryCompiler::text(const Text& t) {
       break;
     case Text::Kind::kPhrase:
       if (chunks.size() == 1) {
-        if (auto q = each_field([&](IndexField f) { return chunk_in(chunks.front(), f, true); })) {
+        const QueryChunk& chunk = chunks.front();
+        if (auto q = each_field([&](IndexField f) -> std::optional<Xapian::Query> {
+              // As below: no all-of-the-words stand-in for an unfielded phrase.
+              if (!is_positional(f) && t.field == search::Field::kAll && chunk.terms.size() > 1) {
+                return std::nullopt;
+              }
+              return chunk_in(chunk, f, true);
+            })) {
           conjuncts.push_back(std::move(*q));
         }
       } else {
         std::vector<QueryTerm> all;
-        for (const QueryChunk& chunk : chunks) all.insert(all.end(), chunk.terms.begin(), chunk.terms.end());
+        for (const QueryChunk& chunk : chunks) {
+          all.insert(all.end(), chunk.terms.begin(), chunk.terms.end());
+        }
         if (!all.empty()) {
           if (auto q = each_field([&](IndexField f) -> std::optional<Xapian::Query> {
                 if (all.size() == 1) return word_in(all.front(), std::string(prefix_of(f)), true);
+                // Unfielded phrases stay precise: fields without positions (attachment text)
+                // only take part when asked for by name, as all-of-the-words.
+                if (!is_positional(f) && t.field == search::Field::kAll) return std::nullopt;
                 return sequence_in(all, f);
               })) {
             conjuncts.push_back(std::move(*q));

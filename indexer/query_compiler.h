@@ -6,7 +6,9 @@
 //                   each field of the query field (OR over fields for "anywhere"); a word that
 //                   the TermGenerator splits (foo-bar, a.b@c, CJK runs) is a phrase of its
 //                   pieces; an address (a@b.c) in an address field is its exact address term
-//   Text kPhrase    OP_PHRASE over the exact terms (one term: the exact term, not stemmed)
+//   Text kPhrase    OP_PHRASE over the exact terms (one term: the exact term, not stemmed); in a
+//                   field without positions (attachment text) all of the exact terms, and only
+//                   when that field is named (attachment:"a b"), not for an unfielded phrase
 //   Text kPrefix    OP_WILDCARD on <prefix><text> (the most frequent kWildcardLimit terms)
 //   boolean fields  their exact lower-cased term, as a filter (no weight)
 //   DateRange       OP_VALUE_RANGE / _GE / _LE on the Date (or archive-time) slot

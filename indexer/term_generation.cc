@@ -90,7 +90,10 @@ std::vector<QueryTerm> QueryTokenizer::terms(std::string_view text) {
     QueryTerm qt;
     if (!stem_.is_none() && stemmable(term)) {
       std::string stem = stem_(term);
-      if (std::binary_search(stemmed.begin(), stemmed.end(), "Z" + stem)) qt.stem = std::move(stem);
+      if (std::binary_search(stemmed.begin(), stemmed.end(), "Z" + stem)) {
+        qt.stem_is_own_stem = stem_(stem) == stem;
+        qt.stem = std::move(stem);
+      }
     }
     qt.exact = std::move(term);
     out.push_back(std::move(qt));

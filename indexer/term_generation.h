@@ -37,6 +37,9 @@ std::string_view clip_utf8(std::string_view text, std::size_t max_bytes);
 struct QueryTerm {
   std::string exact;
   std::string stem;  // empty: no stemmed form (stemming off, or e.g. a word starting with a digit)
+  // The stem is its own stem: documents may hold the exact term <stem> instead of Z<stem>
+  // (the document builder drops such duplicates), so a query must ask for both.
+  bool stem_is_own_stem = false;
 };
 
 // One white-space-separated piece of query text and its terms in position order (CJK text gives

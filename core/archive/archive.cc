@@ -1,6 +1,13 @@
 #include "core/archive/archive.h"
 
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/base/log.h"
 
 #include "core/crypto/digest.h"
 #include "core/mime/parse.h"
@@ -67,6 +74,14 @@ Result<StoreOutcome> Archive::store(std::string_view raw, const Placement& place
 }
 
 Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector<StoreItem>& items) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
+  double t_known = 0;
+  double t_write = 0;
+  double t_sync = 0;
   std::vector<Prepared> prep(items.size());
   // 1. Hash (and validate) every message.
   auto hash_one = [&](std::size_t i) {
@@ -94,6 +109,7 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
     if (!hex_list.empty()) hex_list += ',';
     hex_list += p.sha_hex;
   }
+  auto phase = Clock::now();
   if (!hex_list.empty()) {
     auto known = pg::read(pool_, "archive_known", [&](pqxx::read_transaction& tx) {
       std::vector<std::string> out;
@@ -113,18 +129,21 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
     }
   }
 
+  t_known = ms_since(phase);
+  phase = Clock::now();
   // 3. Parse and write blobs of the new ones, in parallel.
   std::vector<std::optional<Error>> blob_errors(items.size());
   auto write_one = [&](std::size_t i) {
     auto& p = prep[i];
     if (p.error || p.exists) return;
     p.parsed = mime::parse_message(items[i].raw);
-    auto put = blobs_.put(p.sha_hex, items[i].raw);
+    auto put = blobs_.put(p.sha_hex, items[i].raw, BlobStore::Sync::kDeferred);
     if (!put) {
       blob_errors[i] = put.error();
       return;
     }
-    auto text = blobs_.put(text_key(p.sha_hex), mime::encode_search_text(p.parsed));
+    auto text = blobs_.put(text_key(p.sha_hex), mime::encode_search_text(p.parsed),
+                           BlobStore::Sync::kDeferred);
     if (!text) {
       blob_errors[i] = text.error();
       return;
@@ -136,12 +155,83 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
   } else {
     for (std::size_t i = 0; i < items.size(); ++i) write_one(i);
   }
-  for (const auto& e : blob_errors) {
-    if (e) return *e;  // storage trouble: nothing committed, the caller may retry
+  t_write = ms_since(phase);
+  phase = Clock::now();
+  bool wrote = false;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (blob_errors[i]) return *blob_errors[i];  // storage trouble: nothing committed; retry is safe
+    wrote = wrote || (!prep[i].error && !prep[i].exists);
+  }
+  // The rows must never point at blobs a crash could still lose.
+  if (wrote) {
+    if (auto st = blobs_.sync(); !st) return st.error();
   }
 
-  // 4. One transaction for every row.
+  t_sync = ms_since(phase);
+  phase = Clock::now();
+  // 4. One transaction for every row, in three statements whatever the batch size (rows travel
+  //    as one JSON parameter): new messages + their queue entries, the ids of all, placements.
+  nlohmann::json new_rows = nlohmann::json::array();
+  std::vector<bool> first_in_batch(items.size(), false);
+  {
+    std::vector<std::string> seen;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& p = prep[i];
+      if (p.error) continue;
+      if (std::find(seen.begin(), seen.end(), p.sha_hex) != seen.end()) continue;
+      seen.push_back(p.sha_hex);
+      first_in_batch[i] = true;
+      if (p.exists) continue;
+      const auto& m = p.parsed;
+      new_rows.push_back({{"sha", p.sha_hex},
+                          {"size", items[i].raw.size()},
+                          {"blob_bytes", p.blob_bytes},
+                          {"mid", pg_text(m.message_id, 2048)},
+                          {"subject", pg_text(m.subject)},
+                          {"from_addr", pg_text(join_addresses(m.from))},
+                          {"to_addr", pg_text(join_addresses(m.to))},
+                          {"cc_addr", pg_text(join_addresses(m.cc))},
+                          {"date", m.date ? nlohmann::json(*m.date) : nlohmann::json()},
+                          {"irt", pg_text(m.in_reply_to, 2048)},
+                          {"has_att", m.has_attachments},
+                          {"problems", pg_text(join_lines(m.problems))}});
+    }
+  }
+  auto dump = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
   auto committed = pg::write(pool_, "archive_store", [&](pqxx::work& tx) {
+    std::unordered_map<std::string, std::int64_t> inserted;  // sha -> id, stored by this batch
+    std::unordered_map<std::string, std::int64_t> ids;       // sha -> id, every message of the batch
+    if (!new_rows.empty()) {
+      for (const auto& row : tx.exec_params(
+               "WITH input AS (SELECT * FROM json_to_recordset($1::json) AS x(sha text, size bigint, "
+               "blob_bytes bigint, mid text, subject text, from_addr text, to_addr text, cc_addr text, "
+               "date bigint, irt text, has_att boolean, problems text)), "
+               "ins AS (INSERT INTO messages (sha256, size, blob_bytes, header_message_id, subject, "
+               "from_addr, to_addr, cc_addr, date_header, in_reply_to, has_attachments, parse_problems) "
+               "SELECT decode(sha, 'hex'), size, blob_bytes, mid, subject, from_addr, to_addr, cc_addr, "
+               "to_timestamp(date), irt, has_att, problems FROM input "
+               "ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256), "
+               "queued AS (INSERT INTO index_queue (message_id) SELECT id FROM ins ORDER BY id) "
+               "SELECT encode(sha256, 'hex'), id FROM ins",
+               dump(new_rows))) {
+        inserted.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
+      }
+    }
+    std::string all;
+    for (const auto& p : prep) {
+      if (p.error) continue;
+      if (!all.empty()) all += ',';
+      all += p.sha_hex;
+    }
+    if (!all.empty()) {
+      for (const auto& row : tx.exec_params(
+               "SELECT encode(sha256, 'hex'), id FROM messages WHERE sha256 = ANY (SELECT decode(x, "
+               "'hex') FROM unnest(string_to_array($1, ',')) AS x)",
+               all)) {
+        ids.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
+      }
+    }
+    nlohmann::json placement_rows = nlohmann::json::array();
     std::vector<Result<StoreOutcome>> outcomes;
     outcomes.reserve(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -150,48 +240,43 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
         outcomes.emplace_back(*p.error);
         continue;
       }
+      auto id = ids.find(p.sha_hex);
+      if (id == ids.end()) {
+        throw std::runtime_error("message " + p.sha_hex + " vanished during its own transaction");
+      }
       StoreOutcome out;
       out.sha256_hex = p.sha_hex;
-      std::optional<std::int64_t> id;
-      if (!p.exists) {
-        const auto& m = p.parsed;
-        const std::string date = m.date ? std::to_string(*m.date) : std::string{};
-        auto r = tx.exec_params(
-            "INSERT INTO messages (sha256, size, blob_bytes, header_message_id, subject, from_addr, "
-            "to_addr, cc_addr, date_header, in_reply_to, has_attachments, parse_problems) VALUES "
-            "(decode($1, 'hex'), $2, $3, $4, $5, $6, $7, $8, to_timestamp(NULLIF($9, '')::bigint), "
-            "$10, $11, $12) ON CONFLICT (sha256) DO NOTHING RETURNING id",
-            p.sha_hex, items[i].raw.size(), p.blob_bytes, pg_text(m.message_id, 2048),
-            pg_text(m.subject), pg_text(join_addresses(m.from)), pg_text(join_addresses(m.to)),
-            pg_text(join_addresses(m.cc)), date, pg_text(m.in_reply_to, 2048), m.has_attachments,
-            pg_text(join_lines(m.problems)));
-        if (!r.empty()) {
-          id = r[0][0].as<std::int64_t>();
-          tx.exec_params0("INSERT INTO index_queue (message_id) VALUES ($1)", *id);
-          out.kind = StoreOutcome::Kind::kStored;
-          out.message_id = m.message_id;
-          out.problems = m.problems;
-        }
-      }
-      if (!id) {
-        id = tx.exec_params1("SELECT id FROM messages WHERE sha256 = decode($1, 'hex')", p.sha_hex)[0]
-                 .as<std::int64_t>();
+      out.id = MessageId{id->second};
+      if (first_in_batch[i] && inserted.count(p.sha_hex) != 0) {
+        out.kind = StoreOutcome::Kind::kStored;
+        out.message_id = p.parsed.message_id;
+        out.problems = p.parsed.problems;
+      } else {
         out.kind = StoreOutcome::Kind::kDuplicate;
       }
       const auto& pl = items[i].placement;
-      const std::string idate = pl.internal_date ? std::to_string(*pl.internal_date) : std::string{};
+      placement_rows.push_back({{"id", id->second},
+                                {"source", pg_text(pl.source, 512)},
+                                {"folder", pg_text(pl.folder, 1024)},
+                                {"location", pg_text(pl.location, 4096)},
+                                {"idate", pl.internal_date ? nlohmann::json(*pl.internal_date) : nlohmann::json()},
+                                {"flags", pg_text(pl.flags, 1024)}});
+      outcomes.emplace_back(std::move(out));
+    }
+    if (!placement_rows.empty()) {
       tx.exec_params0(
           "INSERT INTO placements (message_id, source, folder, location, internal_date, flags) "
-          "VALUES ($1, $2, $3, $4, to_timestamp(NULLIF($5, '')::bigint), $6) "
-          "ON CONFLICT (source, folder, location, message_id) DO NOTHING",
-          *id, pg_text(pl.source, 512), pg_text(pl.folder, 1024), pg_text(pl.location, 4096), idate,
-          pg_text(pl.flags, 1024));
-      out.id = MessageId{*id};
-      outcomes.emplace_back(std::move(out));
+          "SELECT id, source, folder, location, to_timestamp(idate), flags FROM "
+          "json_to_recordset($1::json) AS x(id bigint, source text, folder text, location text, "
+          "idate bigint, flags text) ON CONFLICT (source, folder, location, message_id) DO NOTHING",
+          dump(placement_rows));
     }
     return outcomes;
   });
   if (!committed) return committed.error();
+  spdlog::debug("store_batch: {} messages in {:.1f} ms (known {:.1f}, parse+write {:.1f}, sync {:.1f}, "
+                "transaction {:.1f})",
+                items.size(), ms_since(t0), t_known, t_write, t_sync, ms_since(phase));
   return std::move(*committed);
 }
 

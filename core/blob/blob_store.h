@@ -31,8 +31,15 @@ class BlobStore {
     bool created = false;          // false: the key already existed
     std::uint64_t stored_bytes = 0;  // compressed size on disk
   };
-  // Thread-safe. Durable when it returns (unless the store was opened with durable = false).
-  virtual Result<PutResult> put(std::string_view key, std::string_view data) = 0;
+  enum class Sync : std::uint8_t {
+    kNow,       // durable when put() returns (fsync of the file and its directory)
+    kDeferred,  // durable after the next sync(): lets a batch pay for one flush, not one per blob
+  };
+  // Thread-safe. Durable as `sync` says (unless the store was opened with durable = false).
+  virtual Result<PutResult> put(std::string_view key, std::string_view data, Sync sync) = 0;
+  Result<PutResult> put(std::string_view key, std::string_view data) { return put(key, data, Sync::kNow); }
+  // Makes every blob written so far durable (one filesystem-wide flush).
+  virtual Status sync() = 0;
   // Thread-safe. kNotFound when absent, kDataLoss when the stored file is corrupt.
   virtual Result<std::string> get(std::string_view key) const = 0;
   virtual bool exists(std::string_view key) const = 0;

@@ -6,15 +6,17 @@
 namespace mailvault::mime {
 namespace {
 
-constexpr std::array<std::int8_t, 256> make_rank() {
-  std::array<std::int8_t, 256> rank{};
+constexpr std::uint8_t kInvalid = 0xFF;  // not in the alphabet; any value > 63 is invalid
+
+constexpr std::array<std::uint8_t, 256> make_rank() {
+  std::array<std::uint8_t, 256> rank{};
   for (auto& r : rank) {
-    r = -1;
+    r = kInvalid;
   }
   constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    rank[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+    rank[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
   }
   return rank;
 }
@@ -32,14 +34,14 @@ void Base64Decoder::feed(std::string_view in, std::string& out) {
     // Fast path: whole quanta of clean alphabet characters (the body of every base64 line).
     if (count_ == 0) {
       while (i + 4 <= n) {
-        const int a = kRank[p[i]];
-        const int b = kRank[p[i + 1]];
-        const int c = kRank[p[i + 2]];
-        const int d = kRank[p[i + 3]];
-        if ((a | b | c | d) < 0) {
+        const std::uint32_t a = kRank[p[i]];
+        const std::uint32_t b = kRank[p[i + 1]];
+        const std::uint32_t c = kRank[p[i + 2]];
+        const std::uint32_t d = kRank[p[i + 3]];
+        if ((a | b | c | d) > 63) {
           break;
         }
-        const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+        const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
         out.push_back(static_cast<char>((v >> 16) & 0xFF));
         out.push_back(static_cast<char>((v >> 8) & 0xFF));
         out.push_back(static_cast<char>(v & 0xFF));
@@ -50,9 +52,9 @@ void Base64Decoder::feed(std::string_view in, std::string& out) {
       }
     }
     const unsigned char ch = p[i++];
-    const int rank = kRank[ch];
-    if (rank >= 0) {
-      acc_ = (acc_ << 6) | static_cast<std::uint32_t>(rank);
+    const std::uint32_t rank = kRank[ch];
+    if (rank <= 63) {
+      acc_ = (acc_ << 6) | rank;
       if (++count_ == 4) {
         out.push_back(static_cast<char>((acc_ >> 16) & 0xFF));
         out.push_back(static_cast<char>((acc_ >> 8) & 0xFF));

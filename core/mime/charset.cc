@@ -243,6 +243,8 @@ class IconvCache {
   IconvCache() = default;
   IconvCache(const IconvCache&) = delete;
   IconvCache& operator=(const IconvCache&) = delete;
+  IconvCache(IconvCache&&) = delete;
+  IconvCache& operator=(IconvCache&&) = delete;
 
   ~IconvCache() {
     for (auto& entry : entries_) {
@@ -261,7 +263,8 @@ class IconvCache {
       }
     }
     iconv_t cd = iconv_open("UTF-8", name.c_str());
-    if (cd == reinterpret_cast<iconv_t>(-1)) {
+    // (iconv_t)-1 is how iconv_open reports failure.
+    if (cd == reinterpret_cast<iconv_t>(-1)) {  // NOLINT(performance-no-int-to-ptr)
       cd = nullptr;
     }
     if (entries_.size() >= kCapacity) {
@@ -338,7 +341,8 @@ void append_iconv(std::string& out, iconv_t cd, std::string_view bytes) {
 
 }  // namespace
 
-void append_code_point(std::string& out, char32_t cp) {
+void append_code_point(std::string& out, char32_t code_point) {
+  const char32_t cp = code_point;
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
     out.append(kReplacement);
   } else if (cp < 0x80) {

@@ -50,7 +50,9 @@ class Ptr {
   Ptr(Ptr&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
 
   Ptr& operator=(const Ptr& other) noexcept {
-    Ptr(other).swap(*this);
+    if (this != &other) {
+      Ptr(other).swap(*this);
+    }
     return *this;
   }
 

@@ -156,8 +156,9 @@ static_assert(std::is_sorted(kTagRules.begin(), kTagRules.end(),
                              [](const TagRule& a, const TagRule& b) { return a.name < b.name; }));
 
 Flow flow_of(std::string_view name) {
-  const auto it = std::lower_bound(kTagRules.begin(), kTagRules.end(), name,
-                                   [](const TagRule& r, std::string_view n) { return r.name < n; });
+  const auto* const it =
+      std::lower_bound(kTagRules.begin(), kTagRules.end(), name,
+                       [](const TagRule& r, std::string_view n) { return r.name < n; });
   return (it != kTagRules.end() && it->name == name) ? it->flow : Flow::kInline;
 }
 
@@ -180,7 +181,7 @@ class Writer {
         ++j;
       }
       flush();
-      append_sanitized_utf8(out_, run.substr(i, j - i));
+      out_.append(run.substr(i, j - i));  // html_to_text made the input valid UTF-8
       i = j;
     }
   }
@@ -300,8 +301,9 @@ std::size_t decode_reference(std::string_view s, std::size_t i, Writer& out) {
     ++j;
   }
   const std::string_view name = s.substr(i + 1, j - (i + 1));
-  const auto it = std::lower_bound(kEntities.begin(), kEntities.end(), name,
-                                   [](const Entity& e, std::string_view n) { return e.name < n; });
+  const auto* const it =
+      std::lower_bound(kEntities.begin(), kEntities.end(), name,
+                       [](const Entity& e, std::string_view n) { return e.name < n; });
   if (name.empty() || it == kEntities.end() || it->name != name) {
     return i;
   }
@@ -464,7 +466,13 @@ class Converter {
 }  // namespace
 
 std::string html_to_text(std::string_view html) {
-  return Converter(html).run();
+  // Validate once, so that text runs can be copied as they are.
+  if (is_valid_utf8(html) && html.find('\0') == std::string_view::npos) {
+    return Converter(html).run();
+  }
+  std::string clean;
+  append_sanitized_utf8(clean, html);
+  return Converter(clean).run();
 }
 
 }  // namespace mailvault::mime

@@ -291,19 +291,47 @@ void scan_header(std::string_view s, Sink& sink, std::vector<std::string>* probl
   }
 }
 
+bool is_fold_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::string_view trim_folded(std::string_view s) {
+  while (!s.empty() && is_fold_space(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_fold_space(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
 // RFC 5322 unfolding: a line break inside a header value is only ever followed by a blank,
-// which stays; stray CR and LF are dropped too.
+// which stays; stray CR and LF are dropped too. Copies only when there is a break to remove.
 std::string_view unfold(std::string_view raw, std::string& storage) {
   if (raw.find_first_of("\r\n") == std::string_view::npos) {
     return raw;
   }
   storage.reserve(raw.size());
-  for (const char c : raw) {
-    if (c != '\r' && c != '\n') {
-      storage.push_back(c);
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    const std::size_t brk = raw.find_first_of("\r\n", i);
+    storage.append(raw.substr(i, brk == std::string_view::npos ? brk : brk - i));
+    if (brk == std::string_view::npos) {
+      break;
     }
+    i = brk + 1;
   }
   return storage;
+}
+
+// Most header values are plain ASCII without encoded-words (Received, Message-ID, Date...).
+bool needs_decoding(std::string_view s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') {
+      return true;
+    }
+  }
+  return s.find("=?") != std::string_view::npos;
 }
 
 struct DecodeSink {
@@ -376,7 +404,10 @@ std::string decode_header_text(std::string_view raw) {
 
 std::string decode_header_text(std::string_view raw, std::vector<std::string>* problems) {
   std::string storage;
-  const std::string_view value = unfold(raw, storage);
+  const std::string_view value = unfold(trim_folded(raw), storage);
+  if (!needs_decoding(value)) {
+    return std::string(value);  // already trimmed: unfolding keeps the ends
+  }
   DecodeSink sink;
   sink.out.reserve(value.size());
   scan_header(value, sink, problems);

@@ -15,11 +15,10 @@ std::string errno_text(int error_number) {
   return std::error_code(error_number, std::generic_category()).message();
 }
 
-Result<std::string> ByteSource::read_string(std::uint64_t offset, std::size_t n) const {
-  std::string out(n, '\0');
+Status ByteSource::read_exactly(std::uint64_t offset, char* out, std::size_t n) const {
   std::size_t done = 0;
   while (done < n) {
-    auto got = read_at(offset + done, out.data() + done, n - done);
+    auto got = read_at(offset + done, out + done, n - done);
     if (!got) {
       return got.error();
     }
@@ -28,6 +27,14 @@ Result<std::string> ByteSource::read_string(std::uint64_t offset, std::size_t n)
                                              std::to_string(offset + n) + ")");
     }
     done += *got;
+  }
+  return ok_status();
+}
+
+Result<std::string> ByteSource::read_string(std::uint64_t offset, std::size_t n) const {
+  std::string out(n, '\0');
+  if (auto status = read_exactly(offset, out.data(), n); !status) {
+    return status.error();
   }
   return out;
 }

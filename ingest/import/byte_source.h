@@ -28,8 +28,10 @@ class ByteSource {
   [[nodiscard]] virtual Result<std::size_t> read_at(std::uint64_t offset, char* out,
                                                     std::size_t n) const = 0;
 
-  // Reads [offset, offset + n) into a string; fails with kDataLoss when fewer bytes exist
-  // (the file shrank while being read).
+  // Reads exactly [offset, offset + n) into `out`; fails with kDataLoss when fewer bytes exist
+  // (the file shrank while being read) or the read fails.
+  [[nodiscard]] Status read_exactly(std::uint64_t offset, char* out, std::size_t n) const;
+  // read_exactly() into a new string.
   [[nodiscard]] Result<std::string> read_string(std::uint64_t offset, std::size_t n) const;
 
  protected:

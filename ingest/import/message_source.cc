@@ -377,12 +377,12 @@ void Scanner::scan_single(const FileByteSource& source, const std::string& path,
     return;
   }
   if (size > head_size) {
-    auto rest = source.read_string(head_size, static_cast<std::size_t>(size - head_size));
-    if (!rest) {
-      problem(path, std::nullopt, rest.error().message);
+    raw->resize(static_cast<std::size_t>(size));
+    auto status = source.read_exactly(head_size, raw->data() + head_size, raw->size() - head_size);
+    if (!status) {
+      problem(path, std::nullopt, status.error().message);
       return;
     }
-    raw->append(*rest);
   }
   SourceMessage out;
   out.path = path;

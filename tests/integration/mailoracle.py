@@ -344,16 +344,35 @@ def _decode_header_value(raw_value):
 def _addresses(values):
     """[(display name, lower-case address)] from header values (compat32 strings)."""
     out = []
-    for name, addr in email.utils.getaddresses([v for v in values if v is not None]):
+    for name, addr in email.utils.getaddresses([str(v) for v in values if v is not None]):
         out.append((_decode_header_value(name), addr.strip().lower()))
     return out
+
+
+class _Messy:
+    """Context manager: swallows parse errors of one section and marks the doc messy."""
+
+    def __init__(self, doc):
+        self.doc = doc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, Exception):
+            self.doc.messy = True
+            return True
+        return False
 
 
 def _part_text(part):
     payload = part.get_payload(decode=True)
     if payload is None:
         return ""
-    cs = part.get_content_charset() or "us-ascii"
+    try:
+        cs = part.get_content_charset() or "us-ascii"
+    except Exception:  # noqa: BLE001
+        cs = "latin-1"
     try:
         return payload.decode(cs, "replace")
     except LookupError:
@@ -394,7 +413,7 @@ class Doc:
 
     __slots__ = ("sha256", "size", "raw_path", "date", "subject", "from_", "to", "cc", "bcc",
                  "message_id", "list_id", "body_plain", "body_html", "att_names", "att_texts",
-                 "has_attachment", "raw", "_cache")
+                 "has_attachment", "raw", "messy", "_cache")
 
     def field_text(self, field):
         """List of text pieces of a field: subject, from, to, cc, bcc, body, attachment,
@@ -483,18 +502,26 @@ def parse_doc(raw, path=None):
     d.sha256 = hashlib.sha256(raw).hexdigest()
     d.size = len(raw)
     d.raw_path = path
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    d.subject = _decode_header_value(msg.get("Subject"))
-    d.from_ = _addresses(msg.get_all("From", []) + msg.get_all("Sender", []))
-    d.to = _addresses(msg.get_all("To", []))
-    d.cc = _addresses(msg.get_all("Cc", []))
-    d.bcc = _addresses(msg.get_all("Bcc", []))
-    mid = (msg.get("Message-ID") or "").strip()
-    d.message_id = mid[1:-1] if mid.startswith("<") and mid.endswith(">") else mid
-    lid = msg.get("List-Id") or ""
-    m = re.search(r"<([^>]*)>", lid)
-    d.list_id = (m.group(1) if m else lid).strip().lower()
+    d.messy = False
+    d.subject, d.from_, d.to, d.cc, d.bcc = "", [], [], [], []
+    d.message_id = d.list_id = ""
     d.date = None
+    d.body_plain, d.body_html, d.att_names, d.att_texts = [], [], [], []
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if msg.defects:
+        d.messy = True
+    with _Messy(d):
+        d.subject = _decode_header_value(msg.get("Subject"))
+    for attr, names in (("from_", ("From", "Sender")), ("to", ("To",)), ("cc", ("Cc",)), ("bcc", ("Bcc",))):
+        with _Messy(d):
+            setattr(d, attr, _addresses([v for n in names for v in msg.get_all(n, [])]))
+    with _Messy(d):
+        mid = str(msg.get("Message-ID") or "").strip()
+        d.message_id = mid[1:-1] if mid.startswith("<") and mid.endswith(">") else mid
+    with _Messy(d):
+        lid = str(msg.get("List-Id") or "")
+        m = re.search(r"<([^>]*)>", lid)
+        d.list_id = (m.group(1) if m else lid).strip().lower()
     ds = msg.get("Date")
     if ds:
         try:
@@ -505,29 +532,29 @@ def parse_doc(raw, path=None):
                 d.date = dt.astimezone(UTC)
         except (TypeError, ValueError, IndexError, OverflowError):
             d.date = None
-    d.body_plain = []
-    d.body_html = []
-    d.att_names = []
-    d.att_texts = []
+            d.messy = True
     for part in msg.walk():
         if part.is_multipart():
+            if part.defects:
+                d.messy = True
             continue
-        ctype = part.get_content_type()
-        disp = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        fname = part.get_filename()
-        if fname is not None:
-            fname = _decode_header_value(fname)
-        is_att = disp == "attachment" or (fname is not None and disp != "inline")
-        if is_att:
-            if fname:
-                d.att_names.append(fname)
-            if part.get_content_maintype() == "text":
-                d.att_texts.append(_part_text(part))
-            continue
-        if ctype == "text/plain":
-            d.body_plain.append(_part_text(part))
-        elif ctype == "text/html":
-            d.body_html.append(html_to_text(_part_text(part)))
+        with _Messy(d):
+            ctype = part.get_content_type()
+            disp = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+            fname = part.get_filename()
+            if fname is not None:
+                fname = _decode_header_value(fname)
+            is_att = disp == "attachment" or (fname is not None and disp != "inline")
+            if is_att:
+                if fname:
+                    d.att_names.append(fname)
+                if part.get_content_maintype() == "text":
+                    d.att_texts.append(_part_text(part))
+                continue
+            if ctype == "text/plain":
+                d.body_plain.append(_part_text(part))
+            elif ctype == "text/html":
+                d.body_html.append(html_to_text(_part_text(part)))
     d.has_attachment = bool(d.att_names) or any(True for _ in d.att_texts)
     return d
 

@@ -86,15 +86,17 @@ class SearchOracleBase(harness.MailvaultTestCase):
                                                      d.date.isoformat() if d.date else None, d.size,
                                                      d.subject[:70])
 
-    def check(self, query, predicate, allow_empty=False, docs=None):
-        """Search `query`; the result must be the docs for which predicate(doc) is true."""
+    def check(self, query, predicate, allow_empty=False, docs=None, ignore=frozenset()):
+        """Search `query`; the result must be the docs for which predicate(doc) is true.
+        `ignore`: SHA-256s whose membership is left open (messages too broken to judge)."""
         docs = self.docs if docs is None else docs
-        want = {d.sha256 for d in docs if predicate(d)}
+        want = {d.sha256 for d in docs if predicate(d)} - set(ignore)
         with self.subTest(query=query):
             if not allow_empty:
                 self.assertTrue(want, "oracle finds nothing for %r: a useless query" % query)
                 self.assertLess(len(want), len(docs), "oracle finds everything for %r" % query)
-            got = self.search_set(query)
+            got = self.search_set(query) - set(ignore)
+            harness.log("query %-50r mailvault %5d, oracle %5d" % (query, len(got), len(want)))
             missing = want - got
             extra = got - want
             if missing or extra:
@@ -299,14 +301,23 @@ class Picker:
     def __init__(self, docs):
         self.docs = docs
         self._df = {}
+        self._inv = {}
+
+    def inv(self, field, stem=True):
+        """term -> set of document indexes (stems, or exact words)."""
+        key = (field, stem)
+        if key not in self._inv:
+            idx = collections.defaultdict(set)
+            for i, d in enumerate(self.docs):
+                for t in (d.stem_set(field) if stem else d.word_set(field)):
+                    idx[t].add(i)
+            self._inv[key] = idx
+        return self._inv[key]
 
     def df(self, field, stem=True):
         key = (field, stem)
         if key not in self._df:
-            c = collections.Counter()
-            for d in self.docs:
-                c.update(d.stem_set(field) if stem else d.word_set(field))
-            self._df[key] = c
+            self._df[key] = collections.Counter({t: len(v) for t, v in self.inv(field, stem).items()})
         return self._df[key]
 
     def _ok(self, w):
@@ -315,9 +326,9 @@ class Picker:
     def word(self, field, lo, hi, skip=0, where=None):
         st = mailoracle.stemmer()
         df = self.df(field)
-        cands = sorted({w for d in self.docs for w in d.word_set(field)
-                        if self._ok(w) and (where is None or where(w)) and lo <= df[st.stem(w)] <= hi
-                        and st.stem(w) == w})
+        cands = sorted(w for w in self.inv(field, stem=False)
+                       if self._ok(w) and (where is None or where(w)) and lo <= df[st.stem(w)] <= hi
+                       and st.stem(w) == w)
         if len(cands) <= skip:
             raise AssertionError("no %s word with document frequency %d..%d" % (field, lo, hi))
         return cands[(len(cands) * 7 // 13 + skip * 5) % len(cands)]
@@ -325,10 +336,9 @@ class Picker:
     def stem_variant_word(self, field, lo, hi):
         st = mailoracle.stemmer()
         forms = collections.defaultdict(set)
-        for d in self.docs:
-            for w in d.word_set(field):
-                if self._ok(w):
-                    forms[st.stem(w)].add(w)
+        for w in self.inv(field, stem=False):
+            if self._ok(w):
+                forms[st.stem(w)].add(w)
         df_exact = self.df(field, stem=False)
         df = self.df(field)
         cands = sorted((s, sorted(f)) for s, f in forms.items() if len(f) >= 2 and lo <= df[s] <= hi)
@@ -344,8 +354,8 @@ class Picker:
         att = collections.Counter()
         for d in self.docs:
             att.update(d.stem_set("attachment") - d.stem_set("body"))
-        cands = sorted({w for d in self.docs for w in d.word_set("body")
-                        if self._ok(w) and st.stem(w) == w and 3 <= att[w] and 3 <= body[w] <= 150})
+        cands = sorted(w for w in self.inv("body", stem=False)
+                       if self._ok(w) and st.stem(w) == w and 3 <= att[w] and 3 <= body[w] <= 150)
         if not cands:
             raise AssertionError("no word both in bodies and (only) in attachments")
         return cands[len(cands) // 2]
@@ -386,29 +396,38 @@ class Picker:
         # the phrase must be rarer than its words together
         for i in range(len(cands)):
             a, b = cands[(len(cands) // 2 + i * 17) % len(cands)]
-            both = sum(1 for d in self.docs if d.has_word("all", a) and d.has_word("all", b))
+            st = mailoracle.stemmer()
+            inv = self.inv("all")
+            both = len(inv[st.stem(a)] & inv[st.stem(b)])
             if both > counts[(a, b)] + 3:
                 return a, b
         raise AssertionError("no selective phrase in %s" % field)
 
     def prefix(self, field, length):
-        words = collections.Counter()
-        for d in self.docs:
-            words.update(d.word_set(field))
-        groups = collections.defaultdict(set)
-        for w in words:
-            if w.isalpha() and w.isascii() and len(w) > length:
-                groups[w[:length]].add(w)
+        import bisect
+        exact = self.inv(field, stem=False)
+        vocab = sorted(exact)
         st = mailoracle.stemmer()
+        by_stem = sorted((st.stem(w), w) for w in vocab)
+        stem_keys = [s for s, _ in by_stem]
+
+        def with_prefix(sorted_keys, pre):
+            lo = bisect.bisect_left(sorted_keys, pre)
+            hi = bisect.bisect_left(sorted_keys, pre + "\U0010ffff")
+            return lo, hi
+        groups = sorted({w[:length] for w in vocab if w.isalpha() and w.isascii() and len(w) > length})
         cands = []
-        for pre, ws in sorted(groups.items()):
+        for pre in groups:
+            lo, hi = with_prefix(vocab, pre)
+            ws = vocab[lo:hi]
             if not 3 <= len(ws) <= 12:
                 continue
-            # unambiguous: no stem of another word starts with the prefix without a word doing so
-            docs_words = sum(1 for d in self.docs if d.has_prefix(field, pre))
-            if not 5 <= docs_words <= len(self.docs) // 3:
+            docs_with = set().union(*(exact[w] for w in ws))
+            if not 5 <= len(docs_with) <= len(self.docs) // 3:
                 continue
-            if any(st.stem(w).startswith(pre) != w.startswith(pre) for w in words if w[:2] == pre[:2]):
+            # unambiguous: prefix matching over stems would find the same words
+            slo, shi = with_prefix(stem_keys, pre)
+            if {w for _, w in by_stem[slo:shi]} != set(ws):
                 continue
             cands.append(pre)
         if not cands:
@@ -465,48 +484,62 @@ class RealCorpusSearch(SearchOracleBase):
     def tearDownClass(cls):
         cls.stop_archive()
 
+    def unclear(self, *terms):
+        """Messages the oracle could not parse cleanly that contain one of `terms` (bytes,
+        case-insensitive) anywhere: their membership is not judged."""
+        terms = [t.lower().encode("utf-8") for t in terms]
+        return {d.sha256 for d in self.docs if d.messy and any(t in d.raw.lower() for t in terms)}
+
     def test_real_queries(self):
         docs = self.docs
-        # from: the most frequent sender address among messages with one clean From line
+        messy = [d for d in docs if d.messy]
+        self.assertLess(len(messy), len(docs) // 4, "the oracle cannot read most of the corpora")
+        # from: the most frequent sender address
         c = collections.Counter(a for d in docs for _, a in d.from_ if re.fullmatch(r"[\w.+-]+@[\w.-]+", a))
         top = sorted(c.items(), key=lambda x: (-x[1], x[0]))[0][0]
-        self.check("from:" + top, lambda d: d.has_address("from", top))
+        self.check("from:" + top, lambda d: d.has_address("from", top), ignore=self.unclear(top))
         # msgid: of an mbox message and of a Maildir message
         for d0 in (docs[5], docs[len(docs) // 2]):
             if d0.message_id and " " not in d0.message_id:
-                self.check("msgid:" + d0.message_id, lambda d, m=d0.message_id: d.message_id.lower() == m.lower())
-        # subject word among ASCII-only subject headers (no RFC 2047, no 8-bit)
-        clean = [d for d in docs if all(32 <= b < 127 for b in _raw_header(d, b"subject"))]
-        dirty = [d for d in docs if d not in clean]
+                self.check("msgid:" + d0.message_id,
+                           lambda d, m=d0.message_id: d.message_id.lower() == m.lower(),
+                           ignore=self.unclear(d0.message_id))
+        # a subject word of clean ASCII subject headers (no RFC 2047, no 8-bit)
         st = mailoracle.stemmer()
         df = collections.Counter()
-        for d in clean:
-            df.update({st.stem(w) for w in d.word_set("subject")})
-        bad = set()
-        for d in dirty:
-            bad.update(st.stem(w) for w in mailoracle.words(_raw_header(d, b"subject").decode("latin-1")))
-        cands = sorted(w for w in df if 5 <= df[w] <= 40 and w.isalpha() and len(w) >= 5 and w not in bad)
+        for d in docs:
+            h = _raw_header(d, b"subject")
+            if not d.messy and all(32 <= b < 127 for b in h) and b"=?" not in h:
+                df.update({st.stem(w) for w in d.word_set("subject")})
+        cands = sorted(w for w in df if 5 <= df[w] <= 40 and w.isalpha() and len(w) >= 5)
         w = cands[len(cands) // 2]
-        self.check("subject:" + w, lambda d: d.has_word("subject", w))
+        self.check("subject:" + w, lambda d: d.has_word("subject", w), ignore=self.unclear(w))
         # a non-ASCII word of an RFC 2047 encoded subject (ISO-8859-x / UTF-8)
         enc = collections.Counter()
         for d in docs:
-            if b"=?" in _raw_header(d, b"subject") and "\ufffd" not in d.subject:
+            if not d.messy and b"=?" in _raw_header(d, b"subject") and "\ufffd" not in d.subject:
                 enc.update({x for x in mailoracle.words(d.subject)
                             if not x.isascii() and x.isalpha() and not any(ord(ch) >= 0x2e80 for ch in x)})
-        if enc:
-            nw = sorted(enc)[len(enc) // 2]
-            self.check("subject:" + nw, lambda d: d.has_word("subject", nw))
-        # CJK in subjects (mu's cjk folder): n-gram match of two characters
+        self.assertTrue(enc, "no RFC 2047 subject with a non-ASCII word in the corpora")
+        nw = sorted(enc)[len(enc) // 2]
+        self.check("subject:" + nw, lambda d: d.has_word("subject", nw), ignore=self.unclear(nw))
+        # CJK in subjects (mu's cjk folder, ISO-2022-JP spam): n-gram match of two characters
         cjk = collections.Counter()
         for d in docs:
-            cjk.update({run[:2] for run in re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]{2,}", d.subject)})
-        if cjk:
-            cw = sorted(cjk)[len(cjk) // 2]
-            self.check("subject:" + cw, lambda d: cw in d.subject)
-        # a date range in the SpamAssassin months (Date headers Python parses strictly)
-        self.check("date:2002-08-01..2002-08-15",
-                   lambda d: d.date is not None and day("2002-08-01") <= d.date.date() <= day("2002-08-15"))
+            if not d.messy:
+                cjk.update({run[:2] for run in re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]{2,}", d.subject)})
+        self.assertTrue(cjk, "no CJK subject in the corpora")
+        cw = sorted(cjk)[len(cjk) // 2]
+        self.check("subject:" + cw, lambda d: cw in d.subject, ignore={d.sha256 for d in messy})
+        # a date range in the SpamAssassin months; odd dates are not judged (e.g. spam with the
+        # year "0102": Python reads year 102, mailvault 2002; both are defensible)
+        strict = re.compile(r"^\s*(?:[A-Z][a-z]{2},\s*)?\d{1,2}\s+[A-Z][a-z]{2}\s+(?:19|20)\d\d\s+\d{1,2}:\d{2}(?::\d{2})?\s+[+-]\d{4}")
+        odd = {d.sha256 for d in docs if d.messy or not strict.match(_raw_header(d, b"date").decode("latin-1"))}
+        dated = sorted(d.date.date() for d in docs if d.sha256 not in odd and d.date is not None)
+        mid = dated[len(dated) // 2]
+        a, b = mid - datetime.timedelta(days=3), mid + datetime.timedelta(days=3)
+        self.check("date:%s..%s" % (a, b), lambda d: d.date is not None and a <= d.date.date() <= b, ignore=odd)
+        self.check("before:%s" % a, lambda d: d.date is not None and d.date.date() < a, ignore=odd)
 
 
 def _raw_header(doc, name):

@@ -275,3 +275,45 @@ TEST(IndexWriter, MovedWriterKeepsWorking) {
 
 }  // namespace
 }  // namespace mailvault::index
+
+namespace mailvault::index {
+namespace {
+
+std::uintmax_t bytes_under(const std::filesystem::path& dir) {
+  std::uintmax_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) n += e.file_size();
+  }
+  return n;
+}
+
+TEST(IndexWriter, CompactedCopyIsSmallerAndEquivalent) {
+  TempDir dir;
+  const auto live = dir.path() / "live";
+  const auto packed = dir.path() / "packed";
+  Result<IndexWriter> writer = IndexWriter::open(live);
+  ASSERT_TRUE(writer.has_value()) << writer.error().message;
+  for (int batch = 0; batch < 10; ++batch) {
+    std::vector<IndexItem> items;
+    for (int i = 1; i <= 50; ++i) items.push_back(make_item(numbered(batch * 50 + i)));
+    ASSERT_TRUE(writer->write(std::move(items)).has_value());
+  }
+  ASSERT_TRUE(writer->compact_to(packed).has_value());
+  EXPECT_LT(bytes_under(packed), bytes_under(live));
+  Result<IndexWriter> again = writer->compact_to(packed).has_value()
+                                  ? Result<IndexWriter>(Error{Code::kUnknown, "compacted twice"})
+                                  : IndexWriter::open(packed);
+  ASSERT_TRUE(again.has_value()) << again.error().message;  // same schema metadata
+  EXPECT_EQ(again->doc_count(), 500u);
+  again = Error{Code::kCancelled, "closed"};
+
+  Searcher a(live);
+  Searcher b(packed);
+  for (const char* q : {"alpha", "running", "from:s3@example.com", "日本語", "has:attachment",
+                        "folder:\"folder 2\" -beta"}) {
+    EXPECT_EQ(ids_matching(a, q), ids_matching(b, q)) << q;
+  }
+}
+
+}  // namespace
+}  // namespace mailvault::index

@@ -51,7 +51,7 @@ TEST(ScanSources, PathThroughARegularFile) {
 TEST(ScanSources, SingleEmlFileIsKeptByteForByte) {
   TempDir dir;
   // Malformed (no blank line, 8-bit, NUL after 64 KiB) but starts with header lines.
-  std::string raw = "Subject: x\r\nX-Bad \x80\xff\n" + std::string(70 * 1024, 'z');
+  std::string raw = "Subject: x\r\nX-Bad \x80\xff\n" + std::string(std::size_t{70} * 1024, 'z');
   raw += '\0';
   write_file(dir / "m.eml", raw, 1000000000);
   const auto r = scan({dir / "m.eml"});

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -36,6 +37,8 @@ class TempDir {
 
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
 
   ~TempDir() {
     std::error_code ignored;
@@ -64,8 +67,8 @@ inline void write_file(const std::string& path, std::string_view bytes, std::int
     ASSERT_TRUE(out.good()) << path;
   }
   if (mtime >= 0) {
-    const struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
-    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+    const std::array<struct timespec, 2> times = {{{mtime, 0}, {mtime, 0}}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times.data(), 0), 0) << path;
   }
 }
 
@@ -75,7 +78,7 @@ inline void make_dirs(const std::string& path) {
 
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 struct ScanResult {

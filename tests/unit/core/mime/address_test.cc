@@ -14,7 +14,7 @@ struct AddressCase {
   std::vector<Address> expected;
 };
 
-std::string PrintAddressCase(const ::testing::TestParamInfo<AddressCase>& info) {
+std::string case_name(const ::testing::TestParamInfo<AddressCase>& info) {
   return info.param.name;
 }
 
@@ -76,12 +76,12 @@ INSTANTIATE_TEST_SUITE_P(
         AddressCase{"unterminated_angle", "John <john@example.org", {{"John", "john@example.org"}}},
         AddressCase{"garbage_kept_as_text", "<<>>> ,,, @@", {{"<<>>> ,,, @@", ""}}},
         AddressCase{"empty", "", {}}, AddressCase{"blank", " \r\n ", {}}),
-    PrintAddressCase);
+    case_name);
 
 TEST(ParseAddressListLimits, TruncatesHugeLists) {
   std::string raw;
   for (std::size_t i = 0; i < kMaxAddressesPerHeader + 5; ++i) {
-    raw += "a" + std::to_string(i) + "@example.org, ";
+    raw.append("a").append(std::to_string(i)).append("@example.org, ");
   }
   std::vector<std::string> problems;
   const auto list = parse_address_list(raw, &problems);

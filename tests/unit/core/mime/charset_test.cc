@@ -121,6 +121,7 @@ TEST(AppendCharsetToUtf8, LargeInputCrossesIconvBuffers) {
 
 TEST(AppendCharsetToUtf8, ThreadsDoNotShareDescriptors) {
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::vector<int> failures(4, 0);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([t, &failures] {

@@ -16,7 +16,7 @@ struct HtmlCase {
   std::string text;
 };
 
-std::string PrintHtmlCase(const ::testing::TestParamInfo<HtmlCase>& info) {
+std::string case_name(const ::testing::TestParamInfo<HtmlCase>& info) {
   return info.param.name;
 }
 
@@ -74,7 +74,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "a\xEF\xBF\xBD"
                  "b"},
         HtmlCase{"empty", "", ""}),
-    PrintHtmlCase);
+    case_name);
 
 // Pathological documents must stay linear (each about 1 MB).
 TEST(HtmlToTextLimits, PathologicalInputIsLinear) {

@@ -15,7 +15,7 @@ struct ParamCase {
   std::optional<std::string> filename;
 };
 
-std::string PrintParamCase(const ::testing::TestParamInfo<ParamCase>& info) {
+std::string case_name(const ::testing::TestParamInfo<ParamCase>& info) {
   return info.param.name;
 }
 
@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(
         ParamCase{"raw_utf8", "attachment; filename=\"caf\xC3\xA9.txt\"", "caf\xC3\xA9.txt"},
         ParamCase{"raw_latin1", "attachment; filename=\"caf\xE9.txt\"", "caf\xC3\xA9.txt"},
         ParamCase{"unterminated_quote", "attachment; filename=\"open.txt", "open.txt"}),
-    PrintParamCase);
+    case_name);
 
 TEST(FindHeaderParam, ReportsUnknownCharset) {
   std::vector<std::string> problems;

@@ -69,8 +69,7 @@ TEST(ParseMessage, TopLevelFields) {
   EXPECT_EQ(m.body_text, "Caf=C3=A9 is not decoded here (8bit), but this is UTF-8: caf\xC3\xA9.");
   EXPECT_TRUE(m.body_html.empty());
   EXPECT_FALSE(m.has_attachments);
-  // GMime notices the second To: field.
-  EXPECT_EQ(m.problems, std::vector<std::string>{"conflicting To headers"});
+  EXPECT_TRUE(m.problems.empty()) << ::testing::PrintToString(m.problems);
 }
 
 TEST(ParseMessage, HeadersInOrderUnfoldedAndDecoded) {
@@ -269,7 +268,7 @@ epilogue is not text
 TEST(ParseMessage, AttachmentsAndTextParts) {
   std::string raw(kMixed);
   // The koi8-r bytes are written escaped above (raw string); put the real bytes in.
-  const std::string escaped = "\\xF0\\xD2\\xC9\\xD7\\xC5\\xD4";
+  const std::string escaped = R"(\xF0\xD2\xC9\xD7\xC5\xD4)";
   raw.replace(raw.find(escaped), escaped.size(), "\xF0\xD2\xC9\xD7\xC5\xD4");
   const ParsedMessage m = parse_message(raw);
   EXPECT_EQ(m.body_text, "Main text.\n\nInline footer.");
@@ -401,7 +400,7 @@ TEST(ParseMessage, BodyCharsets) {
       parse_message("Content-Type: text/plain; charset=x-foo\n\ncaf\xE9\n");
   EXPECT_EQ(unknown.body_text, "caf\xC3\xA9");
   EXPECT_TRUE(has_problem_containing(unknown, "undecodable charset x-foo"));
-  const ParsedMessage nul = parse_message(std::string("Subject: n\n\na\0b\n", 15));
+  const ParsedMessage nul = parse_message(std::string("Subject: n\n\na\0b\n", 16));
   EXPECT_EQ(nul.body_text,
             "a\xEF\xBF\xBD"
             "b");
@@ -429,6 +428,20 @@ second part, and then the message just ends
 )");
   EXPECT_EQ(m.body_text, "first part\n\nsecond part, and then the message just ends");
   EXPECT_TRUE(has_problem_containing(m, "unterminated multipart boundary")) << m.problems.size();
+}
+
+TEST(ParseMessage, CloseDelimiterWithTrailingJunkDoesNotTerminate) {
+  // GMime does not read "--b--</html>" as a close delimiter: the part runs to the end.
+  const ParsedMessage m = parse_message(
+      "Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\ntext\n--b--</html>\n");
+  EXPECT_TRUE(has_problem_containing(m, "unterminated multipart boundary"));
+  const ParsedMessage ok = parse_message(
+      "Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\ntext\n--b--\nepilogue\n");
+  EXPECT_TRUE(ok.problems.empty()) << ::testing::PrintToString(ok.problems);
+  const ParsedMessage nested = parse_message(
+      "Subject: x\nContent-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: "
+      "multipart/alternative; boundary=b\n\n--b\n\ntext\n--b--\ninner epilogue\n--a--\n");
+  EXPECT_TRUE(nested.problems.empty()) << ::testing::PrintToString(nested.problems);
 }
 
 TEST(ParseMessage, MultipartWhoseBoundaryNeverAppearsKeepsTheText) {

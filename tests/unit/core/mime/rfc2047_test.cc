@@ -19,7 +19,7 @@ struct Case {
   std::string decoded;
 };
 
-std::string PrintCase(const ::testing::TestParamInfo<Case>& info) {
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return info.param.name;
 }
 
@@ -102,7 +102,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"folded", "  Hello\r\n world  ", "Hello world"},
         Case{"folded_lf", "Hello\n\tworld", "Hello\tworld"}, Case{"empty", "", ""},
         Case{"blank", " \t ", ""}),
-    PrintCase);
+    case_name);
 
 TEST(DecodeHeaderTextProblems, UnknownCharsetIsReported) {
   std::vector<std::string> problems;

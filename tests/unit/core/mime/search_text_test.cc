@@ -94,7 +94,7 @@ TEST(SearchText, RoundTripsAParsedMessage) {
 TEST(SearchText, EveryTruncationIsDataLoss) {
   const std::string bytes = encode_search_text(full_message());
   for (std::size_t n = 0; n < bytes.size(); ++n) {
-    const auto decoded = decode_search_text(std::string_view(bytes).substr(0, n));
+    const auto decoded = decode_search_text(std::string_view{bytes}.substr(0, n));
     ASSERT_FALSE(decoded.has_value()) << "prefix of " << n << " bytes";
     EXPECT_EQ(decoded.error().code, Code::kDataLoss) << n;
   }

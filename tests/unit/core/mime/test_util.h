@@ -1,6 +1,7 @@
 // Helpers shared by the core/mime tests.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -119,12 +120,8 @@ inline bool equal_except_html(const ParsedMessage& a, const ParsedMessage& b) {
 }
 
 inline bool has_problem_containing(const ParsedMessage& m, std::string_view needle) {
-  for (const auto& p : m.problems) {
-    if (p.find(needle) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(m.problems.begin(), m.problems.end(),
+                     [&](const std::string& p) { return p.find(needle) != std::string::npos; });
 }
 
 }  // namespace mailvault::mime::testing
