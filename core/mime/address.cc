@@ -1,5 +1,8 @@
 #include "core/mime/address.h"
 
+#include <string>
+#include <utility>
+
 #include "core/mime/charset.h"
 #include "core/mime/gobj.h"
 #include "core/mime/library.h"

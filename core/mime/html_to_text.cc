@@ -348,7 +348,7 @@ class Converter {
   std::string run() {
     std::size_t i = 0;
     while (i < s_.size()) {
-      const std::size_t special = s_.find_first_of("<&", i);
+      const std::size_t special = std::min(lt_.find(i), amp_.find(i));
       if (special == std::string_view::npos) {
         out_.text(s_.substr(i));
         break;
@@ -454,6 +454,8 @@ class Converter {
 
   std::string_view s_;
   Writer out_;
+  Finder lt_{s_, "<"};
+  Finder amp_{s_, "&"};
   Finder gt_{s_, ">"};
   Finder comment_end_{s_, "-->"};
   Finder double_quote_{s_, "\""};

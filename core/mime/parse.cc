@@ -887,7 +887,8 @@ ParsedMessage parse_message(std::string_view raw) {
   ensure_gmime_initialized();
 
   std::string_view input = raw;
-  if (input.substr(0, 5) == "From ") {  // mbox envelope line, not a header
+  // An mbox envelope line ("From sender date"), not a header; "From : x" is a header.
+  if (input.substr(0, 5) == "From " && trim(input.substr(5, 64)).substr(0, 1) != ":") {
     const auto eol = input.find('\n');
     input.remove_prefix(eol == std::string_view::npos ? input.size() : eol + 1);
   }

@@ -1,6 +1,5 @@
 #include "core/mime/rfc2047.h"
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -163,7 +162,13 @@ class WordMatcher {
 
   std::size_t blank_at_or_after(std::size_t from) {
     if (!blank_searched_ || (blank_ != std::string_view::npos && blank_ < from)) {
-      blank_ = s_.find_first_of(" \t", from);
+      blank_ = std::string_view::npos;
+      for (std::size_t i = from; i < s_.size(); ++i) {
+        if (is_blank(s_[i])) {
+          blank_ = i;
+          break;
+        }
+      }
       blank_searched_ = true;
     }
     return blank_;
@@ -308,18 +313,19 @@ std::string_view trim_folded(std::string_view s) {
 // RFC 5322 unfolding: a line break inside a header value is only ever followed by a blank,
 // which stays; stray CR and LF are dropped too. Copies only when there is a break to remove.
 std::string_view unfold(std::string_view raw, std::string& storage) {
-  if (raw.find_first_of("\r\n") == std::string_view::npos) {
+  std::size_t first = 0;
+  while (first < raw.size() && raw[first] != '\r' && raw[first] != '\n') {
+    ++first;
+  }
+  if (first == raw.size()) {
     return raw;
   }
   storage.reserve(raw.size());
-  std::size_t i = 0;
-  while (i < raw.size()) {
-    const std::size_t brk = raw.find_first_of("\r\n", i);
-    storage.append(raw.substr(i, brk == std::string_view::npos ? brk : brk - i));
-    if (brk == std::string_view::npos) {
-      break;
+  storage.append(raw.substr(0, first));
+  for (std::size_t i = first; i < raw.size(); ++i) {
+    if (raw[i] != '\r' && raw[i] != '\n') {
+      storage.push_back(raw[i]);
     }
-    i = brk + 1;
   }
   return storage;
 }

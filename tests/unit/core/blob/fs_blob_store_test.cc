@@ -67,6 +67,19 @@ TEST_F(FsBlobStoreTest, SecondPutIsANoOp) {
   EXPECT_FALSE(again->created);
 }
 
+TEST_F(FsBlobStoreTest, DeferredWritesAreReadableAndSyncSucceeds) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20; ++i) {
+    const std::string data = "message " + std::to_string(i);
+    keys.push_back(crypto::to_hex(crypto::sha256(data)));
+    auto put = store_->put(keys.back(), data, BlobStore::Sync::kDeferred);
+    ASSERT_TRUE(put) << put.error().message;
+    EXPECT_TRUE(put->created);
+  }
+  ASSERT_TRUE(store_->sync());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(*store_->get(keys[static_cast<std::size_t>(i)]), "message " + std::to_string(i));
+}
+
 TEST_F(FsBlobStoreTest, MissingAndCorruptAreDistinctErrors) {
   const std::string key = crypto::to_hex(crypto::sha256("gone"));
   auto missing = store_->get(key);

@@ -1,9 +1,14 @@
 // Hostile input: each limit promised in core/mime/parse.h, and input that is not mail at all.
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <iostream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -177,9 +182,11 @@ TEST(Hostile, ManyNestedMultipartsInABigMessage) {
   EXPECT_TRUE(has_problem_containing(m, "MIME nesting deeper than"));
 }
 
-TEST(Hostile, FiftyMegabyteMessage) {
-  // 25 MB of base64 attachment, 25 MB of text: one part of each.
-  std::string raw =
+// A 50 MB message: 25 MB of text and a 25 MB base64 attachment.
+std::string fifty_megabyte_message(std::size_t* b64_lines) {
+  std::string raw;
+  raw.reserve((50U << 20) + 4096);  // no doubling while building: keeps the RSS baseline honest
+  raw +=
       "Subject: big\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: "
       "text/plain\n\n";
   const std::string line = "All work and no play makes Jack a dull boy. 0123456789 abcdefghij\n";
@@ -188,25 +195,66 @@ TEST(Hostile, FiftyMegabyteMessage) {
   }
   raw += "--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n";
   const std::string b64_line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2\n";
-  std::size_t b64_lines = 0;
+  *b64_lines = 0;
   while (raw.size() < 50U << 20) {
     raw += b64_line;
-    ++b64_lines;
+    ++*b64_lines;
   }
   raw += "--b--\n";
-  const long rss_before = max_rss_kib();
+  return raw;
+}
+
+TEST(Hostile, FiftyMegabyteMessage) {
+  std::size_t b64_lines = 0;
+  const std::string raw = fifty_megabyte_message(&b64_lines);
   ParsedMessage m;
   const auto elapsed = time_it([&] { m = parse_message(raw); });
-  const long rss_growth_kib = max_rss_kib() - rss_before;
   EXPECT_LT(elapsed, budget(5000));
   ASSERT_EQ(m.attachments.size(), 1U);
   EXPECT_EQ(m.attachments[0].size, b64_lines * 48);
   EXPECT_GT(m.body_text.size(), 24U << 20);
-  if (!kSanitized) {  // ASan's quarantine keeps freed memory on purpose
-    EXPECT_LT(rss_growth_kib, static_cast<long>(4 * raw.size() / 1024))
-        << "peak RSS grew by " << rss_growth_kib << " KiB for a " << raw.size() / 1024
-        << " KiB message";
+}
+
+// Peak memory is measured in a child process: the test binary's own peak RSS is whatever the
+// largest earlier test left behind.
+TEST(Hostile, FiftyMegabyteMessageMemory) {
+  if (kSanitized) {
+    GTEST_SKIP() << "ASan's quarantine and shadow memory make RSS meaningless here";
   }
+  std::array<int, 2> fds{};
+  ASSERT_EQ(pipe(fds.data()), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    std::size_t b64_lines = 0;
+    const std::string raw = fifty_megabyte_message(&b64_lines);
+    const long before = max_rss_kib();
+    const ParsedMessage m = parse_message(raw);
+    const long growth = max_rss_kib() - before;
+    const std::string report = std::to_string(growth) + " " + std::to_string(raw.size() / 1024) +
+                               " " + std::to_string(m.body_text.size());
+    static_cast<void>(write(fds[1], report.data(), report.size()));
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string report(128, '\0');
+  const ssize_t n = read(fds[0], report.data(), report.size());
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_GT(n, 0);
+  report.resize(static_cast<std::size_t>(n));
+  long growth_kib = 0;
+  long input_kib = 0;
+  std::istringstream(report) >> growth_kib >> input_kib;
+  std::cout << "[ memory   ] parsing a " << input_kib / 1024 << " MiB message raised peak RSS by "
+            << growth_kib / 1024 << " MiB\n";
+  EXPECT_GT(input_kib, 50 * 1024 - 1);
+  EXPECT_LT(growth_kib, 3 * input_kib);  // "a few times the size", and the input itself is not
+                                         // counted: it already existed
 }
 
 TEST(Hostile, EmptyInput) {

@@ -101,6 +101,10 @@ TEST(ParseMessage, MboxFromLineIsSkipped) {
   EXPECT_EQ(m.subject, "hi");
   EXPECT_EQ(m.body_text, "body");
   ASSERT_EQ(m.headers.size(), 1U);
+  // Obsolete syntax allows blanks before the colon: that is a From header, not an envelope.
+  const ParsedMessage header = parse_message("From : a@example.org\nSubject: hi\n\nbody\n");
+  ASSERT_EQ(header.from.size(), 1U);
+  EXPECT_EQ(header.from[0].email, "a@example.org");
 }
 
 TEST(ParseMessage, MessageIdVariants) {
