@@ -32,9 +32,12 @@ int main(int argc, char** argv) {
   mailvault::log::init();
   CLI::App app{"mailvault: mail archiving and full-text search"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--log-level) may also follow the subcommand
   app.set_version_flag("--version", MAILVAULT_VERSION);
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->envname("MAILVAULT_LOG_LEVEL");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
+      ->envname("MAILVAULT_LOG_LEVEL")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   ServeOptions serve;
   std::string config_file;

@@ -135,18 +135,30 @@ Status check_reachable(const fs::path& dir, const Identity& id) {
   return {};
 }
 
+// A live (not zombie) process named postgres/postmaster.
 bool process_is_postgres(pid_t pid) {
+  {
+    // /proc/<pid>/stat: "pid (comm) S ..."; a zombie (Z) or dead (X) process is gone for us,
+    // though kill(pid, 0) and `pg_ctl status` still see it until its parent reaps it.
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size()) return false;
+    const char state = line[close + 2];
+    if (state == 'Z' || state == 'X') return false;
+  }
   std::ifstream comm(fmt::format("/proc/{}/comm", pid));
   std::string name;
   std::getline(comm, name);
   return name.rfind("postgres", 0) == 0 || name.rfind("postmaster", 0) == 0;
 }
 
-// A postmaster.pid left by a crash: postgres itself copes when the PID is gone, but not when the
-// PID was reused by another process. Remove it in both cases.
-void remove_stale_pid_file(const fs::path& data) {
-  const fs::path pid_file = data / "postmaster.pid";
-  std::ifstream in(pid_file);
+// Lock files left by a crash (postmaster.pid, and the socket's .s.PGSQL.5432.lock) name the
+// postmaster's PID. postgres itself copes when that PID is gone, but not when it was reused by
+// another program or is a zombie nobody reaped. Remove the file in those cases.
+void remove_stale_lock_file(const fs::path& lock_file) {
+  std::ifstream in(lock_file);
   if (!in) return;
   long pid = 0;
   in >> pid;
@@ -154,9 +166,9 @@ void remove_stale_pid_file(const fs::path& data) {
   const bool alive = ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
   if (alive && process_is_postgres(static_cast<pid_t>(pid))) return;
   std::error_code ec;
-  fs::remove(pid_file, ec);
-  spdlog::warn("removed stale {} (pid {} is {})", pid_file.string(), pid,
-               alive ? "another program" : "not running");
+  fs::remove(lock_file, ec);
+  spdlog::warn("removed stale {} (pid {} is {})", lock_file.string(), pid,
+               alive ? "not a running postgres" : "not running");
 }
 
 }  // namespace
@@ -237,11 +249,12 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const fs::path
          << "logging_collector = off\n";
   }
 
+  remove_stale_lock_file(data / "postmaster.pid");
+  remove_stale_lock_file(run_dir / ".s.PGSQL.5432.lock");
   auto status = run({pg_ctl, "status", "-D", data.string()}, as, cmd_log);
   if (status.exit_code == 0) {
     spdlog::info("embedded PostgreSQL already running (left by an earlier run); reusing it");
   } else {
-    remove_stale_pid_file(data);
     pg->started_here_ = true;
     auto r = run({pg_ctl, "start", "-w", "-t", "120", "-D", data.string(), "-l", log_file.string()},
                  as, cmd_log);

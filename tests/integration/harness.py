@@ -294,6 +294,63 @@ class ServerError(RuntimeError):
     pass
 
 
+# --------------------------------------------------------------------------------------------
+# processes
+# --------------------------------------------------------------------------------------------
+
+POPEN_PIDS = set()  # children subprocess.Popen waits for itself: never reaped here
+
+
+def proc_state(pid):
+    """(state letter, parent pid) of a process, or None when it does not exist."""
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def set_child_subreaper(on):
+    """prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants (e.g. a postmaster whose pg_ctl
+    exited) become children of this process instead of PID 1, so the tests can reap them, or
+    deliberately leave them as zombies, deterministically."""
+    import ctypes  # noqa: PLC0415
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1 if on else 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def reap_zombies(pids=None):
+    """waitpid() every zombie child of this process (only those in `pids` when given) that
+    subprocess does not manage; returns the pids reaped."""
+    me = os.getpid()
+    reaped = []
+    candidates = pids if pids is not None else [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    for pid in candidates:
+        if pid in POPEN_PIDS:
+            continue
+        st = proc_state(pid)
+        if st and st[0] == "Z" and st[1] == me:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+                reaped.append(pid)
+    return reaped
+
+
+def wait_processes_gone(pids, timeout=30, reap=True):
+    """Waits until none of `pids` exists (zombie children of ours are reaped when `reap`);
+    returns those still there at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if reap:
+            reap_zombies(list(pids))
+        alive = [p for p in pids if proc_state(p) is not None]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
 class Server:
     """`mailvault serve` on `data_dir` (created 0755 if missing), gRPC on 127.0.0.1:<free>.
 
@@ -358,9 +415,11 @@ class Server:
         self.proc = subprocess.Popen(self.command(), stdout=self._log_fh, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self.env, cwd=self.log_dir,
                                      start_new_session=True)
+        POPEN_PIDS.add(self.proc.pid)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
+                self._close_log()
                 raise ServerError("mailvault serve exited with %s before listening:\n%s" % (
                     self.proc.returncode, self.log_tail()))
             addr = _read_first_line(self.address_file)
@@ -380,6 +439,25 @@ class Server:
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
+
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: ThreadSanitizer")
+
+    def sanitizer_reports(self):
+        """Lines of the server log where a sanitizer reported something."""
+        if not self.logfile or not os.path.exists(self.logfile):
+            return []
+        return [ln for ln in self.log_text().splitlines() if any(m in ln for m in self.SANITIZER_MARKS)]
+
+    def stop_checked(self, timeout=None):
+        """stop(), and raise ServerError unless the shutdown was clean: exit status 0 and no
+        sanitizer report in the log (used by tearDown, so leaks and UB surface as errors)."""
+        rc = self.stop(timeout)
+        reports = self.sanitizer_reports()
+        if rc not in (0, None) or reports:
+            raise ServerError("mailvault serve did not shut down cleanly (exit %s)%s\n%s" % (
+                rc, "; sanitizer: " + reports[0] if reports else "", self.log_tail(60)))
+        return rc
 
     def stop(self, timeout=None):
         """SIGTERM and wait; returns the exit status (negative: killed by that signal)."""

@@ -85,9 +85,11 @@ class BadInput(harness.MailvaultTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.client.close()
-        cls.server.stop()
-        cls.pg.cleanup()
-        harness.remove_tree(cls.tmp)
+        try:
+            cls.server.stop_checked()
+        finally:
+            cls.pg.cleanup()
+            harness.remove_tree(cls.tmp)
 
     def write(self, name, data):
         path = os.path.join(self.inputs, name)
@@ -201,6 +203,15 @@ class BadInput(harness.MailvaultTestCase):
         self.assertEqual({h.id for h in self.client.search_all("msgid:bad-utf8@example.net")},
                          {ids[badu + "#None"]})
         self.assertEqual({h.id for h in self.client.search_all("from:huge@example.net")}, {ids[big + "#None"]})
+        # `show --json` of a good message
+        good_id = ids[good[0] + "#None"]
+        shown = self.server.cli("show", str(good_id), "--json")
+        self.assertCli(shown)
+        j = shown.json()
+        self.assertEqual((j["id"], j["sha256"], j["subject"], j["message_id"], j["size"]),
+                         (good_id, hashlib.sha256(good_message(0)).hexdigest(), "good message number 0",
+                          "good-0@example.net", len(good_message(0))))
+        self.assertIn("This one is fine, number 0.", j["text"])
         # a GetMessage of the bad-UTF-8 message is valid UTF-8 everywhere (protobuf strings)
         m = self.client.get_message(ids[badu + "#None"])
         self.assertIn("surrogate", m.summary.subject)
@@ -217,6 +228,12 @@ class BadInput(harness.MailvaultTestCase):
             self.assertEqual(len(lines), 1, "one line on stderr for %r:\n%s" % (query, r.err))
             self.assertIn("column %d" % column if column else "column ", lines[0])
             self.assertEqual(r.stdout, b"")
+
+    def test_bad_sort_option(self):
+        r = self.server.cli("search", "x", "--sort", "sideways")
+        self.assertCli(r, 1)
+        self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
+        self.assertIn("sideways", r.err)
 
     def test_show_unknown_id(self):
         for args in (["show", "999999"], ["show", "999999", "--raw"], ["show", "999999", "--json"]):
@@ -246,6 +263,21 @@ class BadInput(harness.MailvaultTestCase):
         r = harness.run_cli(["status", "--data-dir", empty], timeout=60)
         self.assertCli(r, 1)
         self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
+
+    def test_log_level_after_the_subcommand(self):
+        # The contract: `mailvault serve --data-dir D ... [--log-level debug]` (and the same for
+        # client commands): --log-level is accepted after the subcommand name too.
+        with self.subTest("serve ... --log-level debug"):
+            other = harness.Server(os.path.join(self.tmp, "data-loglevel"),
+                                   database_url=self.pg.create_database(), extra_args=["--log-level", "debug"])
+            try:
+                other.start()
+                self.assertCli(other.cli("status", "--json"), 0)
+            finally:
+                other.stop()
+        with self.subTest("status ... --log-level debug"):
+            r = harness.run_cli(["status", "--data-dir", self.server.data_dir, "--log-level", "debug"], timeout=60)
+            self.assertCli(r, 0, "`status ... --log-level debug`")
 
     def test_wrong_token(self):
         r = harness.run_cli(["status", "--server", self.server.address, "--token", "wrong"], timeout=60)

@@ -17,6 +17,7 @@ import collections
 import concurrent.futures
 import os
 import re
+import threading
 import unittest
 
 import harness
@@ -59,9 +60,11 @@ class CorpusRoundtrip(harness.MailvaultTestCase):
         if getattr(cls, "corpora", None) is None:
             return
         cls.client.close()
-        cls.server.stop()
-        cls.pg.cleanup()
-        harness.remove_tree(cls.tmp)
+        try:
+            cls.server.stop_checked()
+        finally:
+            cls.pg.cleanup()
+            harness.remove_tree(cls.tmp)
 
     def setUp(self):
         super().setUp()
@@ -145,10 +148,15 @@ class CorpusRoundtrip(harness.MailvaultTestCase):
             if "id" in rec:
                 sources.setdefault(rec["id"], (key, rec["sha256"]))
 
+        local = threading.local()
+        clients = []
+
         def fetch(item):
             msg_id, (key, sha) = item
-            with harness.GrpcClient(self.server.address, self.server.token) as c:
-                return msg_id, key, sha, c.get_raw(msg_id)
+            if not hasattr(local, "client"):
+                local.client = harness.GrpcClient(self.server.address, self.server.token)
+                clients.append(local.client)
+            return msg_id, key, sha, local.client.get_raw(msg_id)
 
         problems = []
         file_cache = {}
@@ -169,6 +177,8 @@ class CorpusRoundtrip(harness.MailvaultTestCase):
                             file_cache[path] = fh.read()
                     if not file_cache[path].startswith(raw, off):
                         problems.append("id %d: bytes at %s#%d differ" % (msg_id, path, off))
+        for c in clients:
+            c.close()
         self.assertEqual([], problems[:10], "%d messages did not round-trip" % len(problems))
         self.assertEqual(len(sources), len(by_sha))
 

@@ -71,6 +71,11 @@ class CrashSafety(harness.MailvaultTestCase):
         self.assertIsNone(proc.poll(), "%s: the import ended before the kill point (%d/%d stored)" % (
             label, self.count(), N))
         server.kill9()
+        # transactions whose COMMIT was already on its way may still finish: wait until the
+        # killed server's database sessions are gone, then count
+        harness.wait_for(lambda: self.count(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()") == 0, harness.slow(60), what="the killed server's sessions to end")
         at_kill = self.count()
         harness.log("%s: killed the server with %d of %d messages stored" % (label, at_kill, N))
         try:

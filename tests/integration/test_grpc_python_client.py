@@ -15,7 +15,6 @@
 """
 
 import collections
-import email.utils
 import hashlib
 import os
 import random
@@ -133,9 +132,11 @@ class GrpcPythonClient(harness.MailvaultTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.client.close()
-        cls.server.stop()
-        cls.pg.cleanup()
-        harness.remove_tree(cls.tmp)
+        try:
+            cls.server.stop_checked()
+        finally:
+            cls.pg.cleanup()
+            harness.remove_tree(cls.tmp)
 
     @property
     def pb2(self):

@@ -66,9 +66,11 @@ class SearchOracleBase(harness.MailvaultTestCase):
     @classmethod
     def stop_archive(cls):
         cls.client.close()
-        cls.server.stop()
-        cls.pg.cleanup()
-        harness.remove_tree(cls.tmp)
+        try:
+            cls.server.stop_checked()
+        finally:
+            cls.pg.cleanup()
+            harness.remove_tree(cls.tmp)
 
     # -- checking ---------------------------------------------------------------------------------
     def search_set(self, query, **kw):
@@ -125,8 +127,10 @@ class GeneratedCorpusSearch(SearchOracleBase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.stop_archive()
-        harness.remove_tree(cls.tmp0)
+        try:
+            cls.stop_archive()
+        finally:
+            harness.remove_tree(cls.tmp0)
 
     def test_0_import_complete(self):
         self.assertCli(self.import_result, 0)
@@ -196,6 +200,10 @@ class GeneratedCorpusSearch(SearchOracleBase):
         both = {d.sha256 for d in self.docs if d.has_word("all", w1) and d.has_word("all", w2)}
         self.assertLess(len(got), len(both), "the phrase must be narrower than the two words")
         self.check('body:"%s"' % phrase, lambda d: d.has_phrase("body", phrase))
+        # a phrase in attached text files: adjacent words there too (attachment: is "file names
+        # and text"; a phrase is "these words, adjacent, in this order")
+        a1, a2 = p.phrase("attachment", lo=2, hi=60)
+        self.check('attachment:"%s %s"' % (a1, a2), lambda d: d.has_phrase("attachment", a1 + " " + a2))
         s1, s2 = p.phrase("subject", lo=2, hi=80)
         self.check('subject:"%s %s"' % (s1, s2), lambda d: d.has_phrase("subject", s1 + " " + s2))
         # a one-word phrase is exact (not stemmed)
