@@ -2,13 +2,12 @@
 // following the schema in indexer/schema.h.
 #pragma once
 
-#include <xapian.h>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include <xapian.h>
 
 #include "core/archive/message_meta.h"
 #include "core/mime/parsed_message.h"
@@ -29,16 +28,14 @@ class DocumentBuilder {
  private:
   void text(IndexField field, std::string_view value);
   void addresses(IndexField field, const std::vector<const mime::Address*>& list);
-  void boolean(Xapian::Document& doc, IndexField field, std::string_view value);
   void end_field();
   void drop_duplicate_stems(Xapian::Document& doc);
   bool is_own_stem(const std::string& stem);
 
-  Xapian::Stem stem_;
+  Xapian::Stem stem_;  // make_caching_stemmer: owned by this builder's thread
   Xapian::TermGenerator tg_;
   std::size_t max_text_bytes_;
   Xapian::Document* doc_ = nullptr;
-  std::unordered_map<std::string, bool> own_stem_;  // cache for is_own_stem, bounded
 };
 
 }  // namespace mailvault::index

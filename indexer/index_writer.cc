@@ -1,9 +1,8 @@
 #include "indexer/index_writer.h"
 
-#include <xapian.h>
-
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -11,6 +10,8 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+
+#include <xapian.h>
 
 #include "core/base/thread_pool.h"
 #include "indexer/document_builder.h"
@@ -23,11 +24,15 @@ namespace {
 
 // The canonical name of a stemming language ("en" and "english" are the same stemmer).
 std::string canonical_language(const Xapian::Stem& stem) {
-  if (stem.is_none()) return "none";
-  const std::string d = stem.get_description();  // "Xapian::Stem(english)"
+  if (stem.is_none()) {
+    return "none";
+  }
+  std::string d = stem.get_description();  // "Xapian::Stem(english)"
   const std::size_t open = d.find('(');
   const std::size_t close = d.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close <= open) return d;
+  if (open == std::string::npos || close == std::string::npos || close <= open) {
+    return d;
+  }
   return d.substr(open + 1, close - open - 1);
 }
 
@@ -35,8 +40,12 @@ std::string canonical_language(const Xapian::Stem& stem) {
 class TransactionGuard {
  public:
   explicit TransactionGuard(Xapian::WritableDatabase& db) : db_(db) { db_.begin_transaction(); }
+
   TransactionGuard(const TransactionGuard&) = delete;
   TransactionGuard& operator=(const TransactionGuard&) = delete;
+  TransactionGuard(TransactionGuard&&) = delete;
+  TransactionGuard& operator=(TransactionGuard&&) = delete;
+
   ~TransactionGuard() {
     if (open_) {
       try {
@@ -45,6 +54,7 @@ class TransactionGuard {
       }
     }
   }
+
   void commit() {
     db_.commit_transaction();
     open_ = false;
@@ -63,15 +73,18 @@ struct IndexWriter::Impl {
   IndexOptions options;
   Xapian::WritableDatabase db;
   std::vector<std::unique_ptr<DocumentBuilder>> builders;  // one per document-building thread
-  std::unique_ptr<ThreadPool> pool;                        // builders.size() - 1 helpers
+  std::unique_ptr<ThreadPool> pool;  // builders.size() threads; none for a single builder
 };
 
 IndexWriter::IndexWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 IndexWriter::IndexWriter(IndexWriter&&) noexcept = default;
 IndexWriter& IndexWriter::operator=(IndexWriter&&) noexcept = default;
 IndexWriter::~IndexWriter() = default;
 
-const std::filesystem::path& IndexWriter::dir() const { return impl_->dir; }
+const std::filesystem::path& IndexWriter::dir() const {
+  return impl_->dir;
+}
 
 Result<IndexWriter> IndexWriter::open(const std::filesystem::path& dir, IndexOptions options) {
   const std::string context = "index at " + dir.string();
@@ -97,80 +110,142 @@ Result<IndexWriter> IndexWriter::open(const std::filesystem::path& dir, IndexOpt
     if (schema.empty()) {
       if (impl->db.get_doccount() != 0) {
         return Error{Code::kFailedPrecondition,
-                     context + " has no mailvault schema version: run `mailvault reindex` to "
-                               "rebuild it"};
+                     context +
+                         " has no mailvault schema version: run `mailvault reindex` to "
+                         "rebuild it"};
       }
       impl->db.set_metadata(std::string(kSchemaVersionKey), want_schema);
       impl->db.set_metadata(std::string(kStemLanguageKey), language);
       impl->db.commit();
     } else if (schema != want_schema) {
-      return Error{Code::kFailedPrecondition,
-                   context + " has schema version " + schema + " but this mailvault uses " +
-                       want_schema + ": run `mailvault reindex` to rebuild it"};
+      return Error{Code::kFailedPrecondition, context + " has schema version " + schema +
+                                                  " but this mailvault uses " + want_schema +
+                                                  ": run `mailvault reindex` to rebuild it"};
     } else if (stored_language != language) {
-      return Error{Code::kFailedPrecondition,
-                   context + " was built with stemming language \"" + stored_language +
-                       "\", not \"" + language + "\": run `mailvault reindex` to rebuild it"};
+      return Error{Code::kFailedPrecondition, context + " was built with stemming language \"" +
+                                                  stored_language + "\", not \"" + language +
+                                                  "\": run `mailvault reindex` to rebuild it"};
     }
 
     std::size_t threads = options.threads;
-    if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
+    if (threads == 0) {
+      threads = std::max(1U, std::thread::hardware_concurrency());
+    }
     for (std::size_t i = 0; i < threads; ++i) {
       impl->builders.push_back(
           std::make_unique<DocumentBuilder>(options.language, options.max_text_bytes));
     }
-    if (threads > 1) impl->pool = std::make_unique<ThreadPool>(threads - 1, threads);
+    if (threads > 1) {
+      impl->pool = std::make_unique<ThreadPool>(threads, threads);
+    }
     return IndexWriter(std::move(impl));
   });
 }
 
 Status IndexWriter::write(std::vector<IndexItem> items) {
-  if (items.empty()) return ok_status();
+  if (items.empty()) {
+    return ok_status();
+  }
   Impl& impl = *impl_;
   const std::size_t n = items.size();
-  std::vector<Xapian::Document> docs(n);
+  const std::size_t workers = impl.pool ? std::min(impl.builders.size(), n) : 1;
 
-  // 1. Build the documents, each thread with its own DocumentBuilder (Stem, TermGenerator).
-  std::atomic<std::size_t> next{0};
-  std::mutex error_mu;
-  std::optional<Error> first_error;
-  auto record = [&](Error e) {
-    const std::lock_guard lock(error_mu);
-    if (!first_error) first_error = std::move(e);
-    next.store(n);  // the others stop at their next item
-  };
-  auto work = [&](std::size_t worker) {
-    DocumentBuilder& builder = *impl.builders[worker];
-    for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      // A thread-pool task must not throw (its caller would wait forever).
+  if (workers == 1) {
+    // One builder: build and replace in turn on this thread.
+    DocumentBuilder& builder = *impl.builders.front();
+    return xapian_try(impl.context, [&]() -> Status {
+      TransactionGuard transaction(impl.db);
+      for (const IndexItem& item : items) {
+        impl.db.replace_document(unique_term(item.meta.id), builder.build(item.meta, item.parsed));
+      }
+      transaction.commit();
+      return {};
+    });
+  }
+
+  // A pipeline: `workers` pool threads build documents (each with its own DocumentBuilder:
+  // Stem, TermGenerator), while this thread, the only one touching the WritableDatabase,
+  // replaces them in input order as they become ready and finally commits. Building the next
+  // documents thus overlaps Xapian's serial work.
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::optional<Xapian::Document>> docs;  // guarded by mu
+    std::optional<Error> error;                         // first build failure; guarded by mu
+    std::size_t running = 0;                            // worker tasks alive; guarded by mu
+    std::atomic<std::size_t> next{0};                   // next item to build
+    std::atomic<bool> stop{false};                      // the writer gave up
+  } shared;
+
+  shared.docs.resize(n);
+  shared.running = workers;
+
+  auto worker = [&impl, &items, &shared, n](std::size_t w) {
+    DocumentBuilder& builder = *impl.builders[w];
+    for (std::size_t i = shared.next.fetch_add(1); i < n && !shared.stop.load();
+         i = shared.next.fetch_add(1)) {
+      std::optional<Error> failed;
+      std::optional<Xapian::Document> doc;
+      // A pool task must not throw: its exception would be dropped and this write() would wait
+      // for it forever.
       try {
         Status st = xapian_try(impl.context, [&]() -> Status {
-          docs[i] = builder.build(items[i].meta, items[i].parsed);
+          doc = builder.build(items[i].meta, items[i].parsed);
           return {};
         });
-        if (!st) return record(st.error());
+        if (!st) {
+          failed = st.error();
+        }
       } catch (const std::exception& e) {
-        return record(Error{Code::kInternal, impl.context + ": building a document: " + e.what()});
+        failed = Error{Code::kInternal, impl.context + ": building a document: " + e.what()};
+      }
+      const bool built = !failed.has_value();
+      const std::lock_guard lock(shared.mu);
+      if (built) {
+        shared.docs[i] = std::move(doc);
+      } else {
+        if (!shared.error) {
+          shared.error = std::move(failed);
+        }
+        shared.stop.store(true);
+      }
+      shared.cv.notify_all();
+      if (!built) {
+        break;
       }
     }
+    const std::lock_guard lock(shared.mu);
+    --shared.running;
+    shared.cv.notify_all();
   };
-  const std::size_t workers = std::min(impl.builders.size(), n);
-  if (workers <= 1 || !impl.pool) {
-    work(0);
-  } else {
-    impl.pool->parallel_for(workers, work);
+  for (std::size_t w = 0; w < workers; ++w) {
+    impl.pool->submit([&worker, w] { worker(w); });
   }
-  if (first_error) return std::move(*first_error);
 
-  // 2. Replace serially, in input order, and commit: one transaction for the batch.
-  return xapian_try(impl.context, [&]() -> Status {
+  Status written = xapian_try(impl.context, [&]() -> Status {
     TransactionGuard transaction(impl.db);
     for (std::size_t i = 0; i < n; ++i) {
-      impl.db.replace_document(unique_term(items[i].meta.id), docs[i]);
+      std::optional<Xapian::Document> doc;
+      {
+        std::unique_lock lock(shared.mu);
+        shared.cv.wait(lock, [&] { return shared.docs[i].has_value() || shared.error; });
+        if (shared.error) {
+          return *shared.error;
+        }
+        doc = std::move(shared.docs[i]);
+        shared.docs[i].reset();
+      }
+      impl.db.replace_document(unique_term(items[i].meta.id), *doc);
     }
     transaction.commit();
     return {};
   });
+
+  // The workers refer to this frame: stop them and wait until they are gone.
+  shared.stop.store(true);
+  std::unique_lock lock(shared.mu);
+  shared.cv.wait(lock, [&] { return shared.running == 0; });
+  return written;
 }
 
 Status IndexWriter::remove(MessageId id) {
@@ -184,8 +259,8 @@ Status IndexWriter::remove(MessageId id) {
 Status IndexWriter::compact_to(const std::filesystem::path& dest) const {
   std::error_code ec;
   if (std::filesystem::exists(dest, ec)) {
-    return Error{Code::kAlreadyExists, impl_->context + ": cannot compact into " + dest.string() +
-                                           ": it already exists"};
+    return Error{Code::kAlreadyExists,
+                 impl_->context + ": cannot compact into " + dest.string() + ": it already exists"};
   }
   return xapian_try(impl_->context, [&]() -> Status {
     impl_->db.compact(dest.string());
@@ -194,9 +269,9 @@ Status IndexWriter::compact_to(const std::filesystem::path& dest) const {
 }
 
 std::uint64_t IndexWriter::doc_count() const {
-  return xapian_try(impl_->context, [&]() -> Result<std::uint64_t> {
-           return std::uint64_t{impl_->db.get_doccount()};
-         })
+  return xapian_try(
+             impl_->context,
+             [&]() -> Result<std::uint64_t> { return std::uint64_t{impl_->db.get_doccount()}; })
       .value_or(0);
 }
 

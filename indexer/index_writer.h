@@ -23,7 +23,7 @@ struct IndexOptions {
   // created (stored in it); opening an existing index with another language is refused.
   std::string language = "english";
   // Each free-text field (body, attachment text, subject, ...) is indexed up to this many bytes.
-  std::size_t max_text_bytes = 4 * 1024 * 1024;
+  std::size_t max_text_bytes = std::size_t{4} * 1024 * 1024;
 };
 
 struct IndexItem {
@@ -43,14 +43,16 @@ class IndexWriter {
   //   others               Xapian could not open or create it (kFailedPrecondition, kDataLoss...)
   static Result<IndexWriter> open(const std::filesystem::path& dir, IndexOptions options = {});
 
-  IndexWriter(IndexWriter&&) noexcept;
-  IndexWriter& operator=(IndexWriter&&) noexcept;
+  IndexWriter(IndexWriter&& other) noexcept;
+  IndexWriter& operator=(IndexWriter&& other) noexcept;
+  IndexWriter(const IndexWriter&) = delete;
+  IndexWriter& operator=(const IndexWriter&) = delete;
   ~IndexWriter();  // releases the lock; anything not committed is discarded (write() commits)
 
-  // Builds one document per item in parallel (IndexOptions::threads), then replaces the
-  // documents keyed Q<id> in input order (an id given twice: the last wins) and commits, as one
-  // Xapian transaction: on success every item is durable, on failure none is. Writing a
-  // message again replaces it (doc_count() unchanged).
+  // Builds one document per item on IndexOptions::threads pool threads while the calling thread
+  // replaces the documents keyed Q<id> in input order as they become ready (an id given twice:
+  // the last wins), then commits; all as one Xapian transaction: on success every item is
+  // durable, on failure none is. Writing a message again replaces it (doc_count() unchanged).
   Status write(std::vector<IndexItem> items);
 
   // Deletes the message's document, if any, and commits.

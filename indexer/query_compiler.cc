@@ -1,5 +1,6 @@
 #include "indexer/query_compiler.h"
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <iterator>
@@ -18,54 +19,70 @@ namespace {
 
 using search::Text;
 
-// Never the shared static Xapian::Query::MatchAll: its reference count is not thread-safe.
-Xapian::Query match_all() { return Xapian::Query(std::string()); }
+// Query(std::string()) matches every document. Never the shared static Xapian::Query::MatchAll:
+// its reference count is not thread-safe.
+Xapian::Query match_all() {
+  return {std::string()};
+}
 
-Xapian::Query match_nothing() { return Xapian::Query(); }
+// A default-constructed Query matches nothing.
+Xapian::Query match_nothing() {
+  return {};
+}
 
 Xapian::Query unweighted(const Xapian::Query& q) {
-  return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, 0.0);
+  return {Xapian::Query::OP_SCALE_WEIGHT, q, 0.0};
 }
 
 Xapian::Query join(Xapian::Query::op op, const std::vector<Xapian::Query>& parts) {
-  if (parts.size() == 1) return parts.front();
-  return Xapian::Query(op, parts.begin(), parts.end());
+  if (parts.size() == 1) {
+    return parts.front();
+  }
+  return {op, parts.begin(), parts.end()};
 }
 
 Xapian::Query wildcard(const std::string& pattern) {
   // A pattern longer than a bounded term's kept part must still match it (schema.h).
   constexpr std::size_t kKept = kMaxTermBytes - 17;
   const std::string_view clipped = clip_utf8(pattern, kKept);
-  return Xapian::Query(Xapian::Query::OP_WILDCARD, std::string(clipped), kWildcardLimit,
-                       Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
+  return {Xapian::Query::OP_WILDCARD, std::string(clipped), kWildcardLimit,
+          Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT};
 }
 
 // Addresses are often pasted with their brackets or a trailing comma.
 std::string_view trim_address(std::string_view s) {
   constexpr std::string_view kJunk = "<>\"'(),;:[]";
-  while (!s.empty() && kJunk.find(s.front()) != std::string_view::npos) s.remove_prefix(1);
+  while (!s.empty() && kJunk.find(s.front()) != std::string_view::npos) {
+    s.remove_prefix(1);
+  }
   while (!s.empty() && (kJunk.find(s.back()) != std::string_view::npos || s.back() == '.')) {
     s.remove_suffix(1);
   }
   return s;
 }
 
-bool is_address_field(IndexField f) { return (field_spec(f).flags & kAddress) != 0; }
+bool is_address_field(IndexField f) {
+  return (field_spec(f).flags & kAddress) != 0;
+}
 
-bool is_positional(IndexField f) { return (field_spec(f).flags & kPositional) != 0; }
+bool is_positional(IndexField f) {
+  return (field_spec(f).flags & kPositional) != 0;
+}
 
 // One word in one field: stemmed form OR exact form (exact only when asked, or when the
 // TermGenerator wrote no stemmed form for it). A document whose Z<prefix><s> was dropped as a
 // duplicate of <prefix><s> (schema.h) is found by that exact term instead.
 Xapian::Query word_in(const QueryTerm& t, const std::string& prefix, bool exact_only) {
   Xapian::Query exact(prefix + t.exact);
-  if (exact_only || t.stem.empty()) return exact;
+  if (exact_only || t.stem.empty()) {
+    return exact;
+  }
   Xapian::Query stemmed("Z" + prefix + t.stem);
   if (t.stem_is_own_stem && t.stem != t.exact) {
-    const Xapian::Query forms[] = {stemmed, exact, Xapian::Query(prefix + t.stem)};
-    return Xapian::Query(Xapian::Query::OP_OR, std::begin(forms), std::end(forms));
+    const std::array<Xapian::Query, 3> forms{stemmed, exact, Xapian::Query(prefix + t.stem)};
+    return {Xapian::Query::OP_OR, forms.begin(), forms.end()};
   }
-  return Xapian::Query(Xapian::Query::OP_OR, stemmed, exact);
+  return {Xapian::Query::OP_OR, stemmed, exact};
 }
 
 // Several words in order: a phrase where the field has positions, else all of them.
@@ -73,10 +90,14 @@ Xapian::Query sequence_in(const std::vector<QueryTerm>& terms, IndexField f) {
   const std::string prefix(prefix_of(f));
   std::vector<Xapian::Query> parts;
   parts.reserve(terms.size());
-  for (const QueryTerm& t : terms) parts.emplace_back(prefix + t.exact);
-  if (parts.size() == 1) return parts.front();
-  return Xapian::Query(is_positional(f) ? Xapian::Query::OP_PHRASE : Xapian::Query::OP_AND,
-                       parts.begin(), parts.end());
+  for (const QueryTerm& t : terms) {
+    parts.emplace_back(prefix + t.exact);
+  }
+  if (parts.size() == 1) {
+    return parts.front();
+  }
+  return {is_positional(f) ? Xapian::Query::OP_PHRASE : Xapian::Query::OP_AND, parts.begin(),
+          parts.end()};
 }
 
 // One white-space-separated word in one field; nullopt when it has nothing indexable.
@@ -84,10 +105,16 @@ std::optional<Xapian::Query> chunk_in(const QueryChunk& chunk, IndexField f, boo
   const std::string prefix(prefix_of(f));
   if (is_address_field(f)) {
     const std::string_view address = trim_address(chunk.raw);
-    if (looks_like_address(address)) return Xapian::Query(exact_term(prefix, address));
+    if (looks_like_address(address)) {
+      return {exact_term(prefix, address)};
+    }
   }
-  if (chunk.terms.empty()) return std::nullopt;
-  if (chunk.terms.size() == 1) return word_in(chunk.terms.front(), prefix, exact_only);
+  if (chunk.terms.empty()) {
+    return std::nullopt;
+  }
+  if (chunk.terms.size() == 1) {
+    return word_in(chunk.terms.front(), prefix, exact_only);
+  }
   return sequence_in(chunk.terms, f);
 }
 
@@ -101,7 +128,9 @@ std::optional<Xapian::Query> prefix_chunk_in(const QueryChunk& chunk, IndexField
       return wildcard(prefix + Xapian::Unicode::tolower(std::string(address)));
     }
   }
-  if (chunk.terms.empty()) return std::nullopt;
+  if (chunk.terms.empty()) {
+    return std::nullopt;
+  }
   std::vector<Xapian::Query> parts;
   for (std::size_t i = 0; i + 1 < chunk.terms.size(); ++i) {
     parts.emplace_back(prefix + chunk.terms[i].exact);
@@ -113,15 +142,21 @@ std::optional<Xapian::Query> prefix_chunk_in(const QueryChunk& chunk, IndexField
 Xapian::Query value_range(Slot slot, std::optional<double> lo, std::optional<double> hi) {
   const Xapian::valueno n = slot_number(slot);
   if (lo && hi) {
-    if (*lo > *hi) return match_nothing();
-    return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, n, Xapian::sortable_serialise(*lo),
-                         Xapian::sortable_serialise(*hi));
+    if (*lo > *hi) {
+      return match_nothing();
+    }
+    return {Xapian::Query::OP_VALUE_RANGE, n, Xapian::sortable_serialise(*lo),
+            Xapian::sortable_serialise(*hi)};
   }
-  if (lo) return Xapian::Query(Xapian::Query::OP_VALUE_GE, n, Xapian::sortable_serialise(*lo));
-  if (hi) return Xapian::Query(Xapian::Query::OP_VALUE_LE, n, Xapian::sortable_serialise(*hi));
+  if (lo) {
+    return {Xapian::Query::OP_VALUE_GE, n, Xapian::sortable_serialise(*lo)};
+  }
+  if (hi) {
+    return {Xapian::Query::OP_VALUE_LE, n, Xapian::sortable_serialise(*hi)};
+  }
   // Unbounded: every document that has the value.
-  return Xapian::Query(Xapian::Query::OP_VALUE_GE, n,
-                       Xapian::sortable_serialise(-std::numeric_limits<double>::infinity()));
+  return {Xapian::Query::OP_VALUE_GE, n,
+          Xapian::sortable_serialise(-std::numeric_limits<double>::infinity())};
 }
 
 }  // namespace
@@ -150,15 +185,25 @@ QueryCompiler::Compiled QueryCompiler::node(const search::Query& query) {
           }
           std::optional<double> lo;
           std::optional<double> hi;
-          if (n.begin) lo = static_cast<double>(*n.begin);
-          if (n.end) hi = static_cast<double>(*n.end - 1);
+          if (n.begin) {
+            lo = static_cast<double>(*n.begin);
+          }
+          if (n.end) {
+            hi = static_cast<double>(*n.end - 1);
+          }
           return {value_range(slot, lo, hi), true};
         } else if constexpr (std::is_same_v<T, search::SizeRange>) {
-          if (!n.min && !n.max) return {match_all(), true};
+          if (!n.min && !n.max) {
+            return {match_all(), true};
+          }
           std::optional<double> lo;
           std::optional<double> hi;
-          if (n.min) lo = static_cast<double>(*n.min);
-          if (n.max) hi = static_cast<double>(*n.max);
+          if (n.min) {
+            lo = static_cast<double>(*n.min);
+          }
+          if (n.max) {
+            hi = static_cast<double>(*n.max);
+          }
           return {value_range(Slot::kSize, lo, hi), true};
         } else if constexpr (std::is_same_v<T, search::HasAttachment>) {
           return {Xapian::Query(exact_term(prefix_of(IndexField::kHas), kHasAttachmentValue)),
@@ -170,7 +215,9 @@ QueryCompiler::Compiled QueryCompiler::node(const search::Query& query) {
         } else {
           static_assert(std::is_same_v<T, search::Not>);
           // Not has exactly one child; more are read as their AND, none as "nothing excluded".
-          if (n.child.empty()) return {match_all(), true};
+          if (n.child.empty()) {
+            return {match_all(), true};
+          }
           const Compiled inner = n.child.size() == 1 ? node(n.child.front()) : all_of(n.child);
           return {Xapian::Query(Xapian::Query::OP_AND_NOT, match_all(), inner.query), true};
         }
@@ -182,12 +229,18 @@ QueryCompiler::Compiled QueryCompiler::boolean_text(const Text& t) {
   const IndexField f = fields_for(t.field).front();
   std::string_view value = t.text;
   if (t.field == search::Field::kMessageId) {
-    if (!value.empty() && value.front() == '<') value.remove_prefix(1);
-    if (!value.empty() && value.back() == '>') value.remove_suffix(1);
+    if (!value.empty() && value.front() == '<') {
+      value.remove_prefix(1);
+    }
+    if (!value.empty() && value.back() == '>') {
+      value.remove_suffix(1);
+    }
   }
   const std::string prefix(prefix_of(f));
   if (t.kind == Text::Kind::kPrefix) {
-    if (value.empty()) return {match_all(), true};
+    if (value.empty()) {
+      return {match_all(), true};
+    }
     return {wildcard(prefix + Xapian::Unicode::tolower(std::string(value))), true};
   }
   return {Xapian::Query(exact_term(prefix, value)), true};
@@ -195,8 +248,12 @@ QueryCompiler::Compiled QueryCompiler::boolean_text(const Text& t) {
 
 QueryCompiler::Compiled QueryCompiler::text(const Text& t) {
   const std::span<const IndexField> fields = fields_for(t.field);
-  if (fields.empty()) return {match_nothing(), true};
-  if ((field_spec(fields.front()).flags & kBoolean) != 0) return boolean_text(t);
+  if (fields.empty()) {
+    return {match_nothing(), true};
+  }
+  if ((field_spec(fields.front()).flags & kBoolean) != 0) {
+    return boolean_text(t);
+  }
 
   const std::vector<QueryChunk> chunks = tokenizer_.chunks(t.text);
   std::vector<Xapian::Query> conjuncts;  // every element must match
@@ -205,9 +262,13 @@ QueryCompiler::Compiled QueryCompiler::text(const Text& t) {
   auto each_field = [&](auto&& in_field) -> std::optional<Xapian::Query> {
     std::vector<Xapian::Query> alternatives;
     for (const IndexField f : fields) {
-      if (std::optional<Xapian::Query> q = in_field(f)) alternatives.push_back(std::move(*q));
+      if (std::optional<Xapian::Query> q = in_field(f)) {
+        alternatives.push_back(std::move(*q));
+      }
     }
-    if (alternatives.empty()) return std::nullopt;
+    if (alternatives.empty()) {
+      return std::nullopt;
+    }
     return join(Xapian::Query::OP_OR, alternatives);
   };
 
@@ -238,10 +299,14 @@ QueryCompiler::Compiled QueryCompiler::text(const Text& t) {
         }
         if (!all.empty()) {
           if (auto q = each_field([&](IndexField f) -> std::optional<Xapian::Query> {
-                if (all.size() == 1) return word_in(all.front(), std::string(prefix_of(f)), true);
+                if (all.size() == 1) {
+                  return word_in(all.front(), std::string(prefix_of(f)), true);
+                }
                 // Unfielded phrases stay precise: fields without positions (attachment text)
                 // only take part when asked for by name, as all-of-the-words.
-                if (!is_positional(f) && t.field == search::Field::kAll) return std::nullopt;
+                if (!is_positional(f) && t.field == search::Field::kAll) {
+                  return std::nullopt;
+                }
                 return sequence_in(all, f);
               })) {
             conjuncts.push_back(std::move(*q));
@@ -261,7 +326,9 @@ QueryCompiler::Compiled QueryCompiler::text(const Text& t) {
       }
       break;
   }
-  if (conjuncts.empty()) return {match_all(), true};  // nothing indexable: no constraint
+  if (conjuncts.empty()) {
+    return {match_all(), true};  // nothing indexable: no constraint
+  }
   return {join(Xapian::Query::OP_AND, conjuncts), false};
 }
 
@@ -270,8 +337,11 @@ QueryCompiler::Compiled QueryCompiler::all_of(const std::vector<search::Query>& 
   std::vector<Xapian::Query> filters;
   std::vector<Xapian::Query> excluded;
   for (const search::Query& child : children) {
-    if (std::holds_alternative<search::MatchAll>(child.node)) continue;
-    if (const auto* neg = std::get_if<search::Not>(&child.node); neg && neg->child.size() == 1) {
+    if (std::holds_alternative<search::MatchAll>(child.node)) {
+      continue;
+    }
+    if (const auto* neg = std::get_if<search::Not>(&child.node);
+        neg != nullptr && neg->child.size() == 1) {
       excluded.push_back(node(neg->child.front()).query);
       continue;
     }
@@ -282,8 +352,8 @@ QueryCompiler::Compiled QueryCompiler::all_of(const std::vector<search::Query>& 
   if (!scored.empty()) {
     out.query = join(Xapian::Query::OP_AND, scored);
     if (!filters.empty()) {
-      out.query = Xapian::Query(Xapian::Query::OP_FILTER, out.query,
-                                join(Xapian::Query::OP_AND, filters));
+      out.query =
+          Xapian::Query(Xapian::Query::OP_FILTER, out.query, join(Xapian::Query::OP_AND, filters));
     }
     out.filter = false;
   } else {
@@ -291,14 +361,16 @@ QueryCompiler::Compiled QueryCompiler::all_of(const std::vector<search::Query>& 
     out.filter = true;
   }
   if (!excluded.empty()) {
-    out.query = Xapian::Query(Xapian::Query::OP_AND_NOT, out.query,
-                              join(Xapian::Query::OP_OR, excluded));
+    out.query =
+        Xapian::Query(Xapian::Query::OP_AND_NOT, out.query, join(Xapian::Query::OP_OR, excluded));
   }
   return out;
 }
 
 QueryCompiler::Compiled QueryCompiler::any_of(const std::vector<search::Query>& children) {
-  if (children.empty()) return {match_nothing(), true};
+  if (children.empty()) {
+    return {match_nothing(), true};
+  }
   std::vector<Compiled> compiled;
   compiled.reserve(children.size());
   bool all_filters = true;

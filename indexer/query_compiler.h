@@ -19,9 +19,9 @@
 // Text with no indexable word (only punctuation) constrains nothing (MatchAll).
 #pragma once
 
-#include <xapian.h>
-
 #include <string>
+
+#include <xapian.h>
 
 #include "core/search/query.h"
 #include "indexer/term_generation.h"
@@ -51,7 +51,7 @@ class QueryCompiler {
 
   Compiled node(const search::Query& query);
   Compiled text(const search::Text& text);
-  Compiled boolean_text(const search::Text& text);
+  static Compiled boolean_text(const search::Text& text);
   Compiled all_of(const std::vector<search::Query>& children);
   Compiled any_of(const std::vector<search::Query>& children);
 

@@ -9,10 +9,9 @@ namespace {
 
 using search::Field;
 
-constexpr std::array kAllText{IndexField::kBody,     IndexField::kSubject,
-                              IndexField::kFrom,     IndexField::kTo,
-                              IndexField::kCc,       IndexField::kBcc,
-                              IndexField::kFilename, IndexField::kAttachmentText};
+constexpr std::array kAllText{
+    IndexField::kBody, IndexField::kSubject, IndexField::kFrom,     IndexField::kTo,
+    IndexField::kCc,   IndexField::kBcc,     IndexField::kFilename, IndexField::kAttachmentText};
 constexpr std::array kFrom{IndexField::kFrom};
 constexpr std::array kTo{IndexField::kTo};
 constexpr std::array kCc{IndexField::kCc};
@@ -30,7 +29,7 @@ constexpr std::array kFolder{IndexField::kFolder};
 void append_ordered(std::string& out, std::int64_t v) {
   const std::uint64_t u = static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63);
   for (int shift = 56; shift >= 0; shift -= 8) {
-    out += static_cast<char>((u >> shift) & 0xffu);
+    out += static_cast<char>((u >> shift) & 0xFFU);
   }
 }
 
@@ -38,19 +37,32 @@ void append_ordered(std::string& out, std::int64_t v) {
 
 std::span<const IndexField> fields_for(Field field) {
   switch (field) {
-    case Field::kAll: return kAllText;
-    case Field::kFrom: return kFrom;
-    case Field::kTo: return kTo;
-    case Field::kCc: return kCc;
-    case Field::kBcc: return kBcc;
-    case Field::kSubject: return kSubject;
-    case Field::kBody: return kBody;
-    case Field::kAttachment: return kAttachment;
-    case Field::kFilename: return kFilename;
-    case Field::kMessageId: return kMessageId;
-    case Field::kListId: return kListId;
-    case Field::kAccount: return kAccount;
-    case Field::kFolder: return kFolder;
+    case Field::kAll:
+      return kAllText;
+    case Field::kFrom:
+      return kFrom;
+    case Field::kTo:
+      return kTo;
+    case Field::kCc:
+      return kCc;
+    case Field::kBcc:
+      return kBcc;
+    case Field::kSubject:
+      return kSubject;
+    case Field::kBody:
+      return kBody;
+    case Field::kAttachment:
+      return kAttachment;
+    case Field::kFilename:
+      return kFilename;
+    case Field::kMessageId:
+      return kMessageId;
+    case Field::kListId:
+      return kListId;
+    case Field::kAccount:
+      return kAccount;
+    case Field::kFolder:
+      return kFolder;
   }
   return {};
 }
@@ -77,13 +89,17 @@ std::string bounded_term(std::string_view prefix, std::string_view value) {
   constexpr std::size_t kSuffix = 17;  // '#' + 16 hex digits
   std::size_t keep = kMaxTermBytes - prefix.size() - kSuffix;
   // Do not cut inside a UTF-8 sequence.
-  while (keep > 0 && (static_cast<unsigned char>(value[keep]) & 0xc0) == 0x80) --keep;
+  while (keep > 0 && (static_cast<unsigned char>(value[keep]) & 0xc0) == 0x80) {
+    --keep;
+  }
   term.reserve(kMaxTermBytes);
   term += prefix;
   term += value.substr(0, keep);
   term += '#';
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int shift = 60; shift >= 0; shift -= 4) term += kHex[(hash >> shift) & 0xfu];
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  for (int shift = 60; shift >= 0; shift -= 4) {
+    term += kHex[(hash >> shift) & 0xFU];
+  }
   return term;
 }
 
@@ -96,9 +112,13 @@ std::string encode_sort_key(std::int64_t sort_date, MessageId id) {
 }
 
 std::optional<MessageId> decode_sort_key_id(std::string_view value) {
-  if (value.size() != 16) return std::nullopt;
+  if (value.size() != 16) {
+    return std::nullopt;
+  }
   std::uint64_t u = 0;
-  for (std::size_t i = 8; i < 16; ++i) u = (u << 8) | static_cast<unsigned char>(value[i]);
+  for (std::size_t i = 8; i < 16; ++i) {
+    u = (u << 8) | static_cast<unsigned char>(value[i]);
+  }
   return MessageId{static_cast<std::int64_t>(u ^ (std::uint64_t{1} << 63))};
 }
 

@@ -85,7 +85,9 @@ inline constexpr std::string_view kStemLanguageKey = "mailvault.stem_language";
 // Value slot numbers (Xapian::valueno).
 enum class Slot : std::uint32_t { kDate = 0, kArchived = 1, kSize = 2, kSortKey = 3 };
 
-constexpr std::uint32_t slot_number(Slot slot) { return static_cast<std::uint32_t>(slot); }
+constexpr std::uint32_t slot_number(Slot slot) {
+  return static_cast<std::uint32_t>(slot);
+}
 
 inline constexpr std::uint32_t kFieldPositionGap = 100;
 inline constexpr std::size_t kMaxTermBytes = 240;  // Xapian's hard limit is 245
@@ -144,7 +146,9 @@ constexpr const FieldSpec& field_spec(IndexField field) {
   return kFields[static_cast<std::size_t>(field)];
 }
 
-constexpr std::string_view prefix_of(IndexField field) { return field_spec(field).prefix; }
+constexpr std::string_view prefix_of(IndexField field) {
+  return field_spec(field).prefix;
+}
 
 // The value of the XHAS term for messages with attachments.
 inline constexpr std::string_view kHasAttachmentValue = "attachment";
@@ -171,27 +175,44 @@ std::optional<MessageId> decode_sort_key_id(std::string_view value);
 constexpr bool validate_fields() {
   for (std::size_t i = 0; i < kFields.size(); ++i) {
     const FieldSpec& f = kFields[i];
-    if (static_cast<std::size_t>(f.field) != i) return false;
+    if (static_cast<std::size_t>(f.field) != i) {
+      return false;
+    }
     const bool boolean = (f.flags & kBoolean) != 0;
     const bool text = (f.flags & kFreeText) != 0;
-    if (boolean == text) return false;
-    if ((f.flags & (kPositional | kAddress)) != 0 && !text) return false;
+    if (boolean == text) {
+      return false;
+    }
+    if ((f.flags & (kPositional | kAddress)) != 0 && !text) {
+      return false;
+    }
     if (f.prefix.empty()) {
-      if (f.field != IndexField::kBody) return false;
+      if (f.field != IndexField::kBody) {
+        return false;
+      }
       continue;
     }
-    if (f.prefix.front() == 'Z') return false;
+    if (f.prefix.front() == 'Z') {
+      return false;
+    }
     for (const char c : f.prefix) {
-      if (c < 'A' || c > 'Z') return false;
+      if (c < 'A' || c > 'Z') {
+        return false;
+      }
     }
     for (std::size_t j = 0; j < kFields.size(); ++j) {
       const std::string_view other = kFields[j].prefix;
-      if (j == i || other.empty()) continue;
-      if (other.substr(0, f.prefix.size()) == f.prefix) return false;
+      if (j == i || other.empty()) {
+        continue;
+      }
+      if (other.substr(0, f.prefix.size()) == f.prefix) {
+        return false;
+      }
     }
   }
   return true;
 }
+
 static_assert(validate_fields(), "index schema table is inconsistent");
 
 }  // namespace mailvault::index

@@ -1,13 +1,13 @@
 #include "indexer/searcher.h"
 
-#include <xapian.h>
-
 #include <algorithm>
 #include <limits>
 #include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include <xapian.h>
 
 #include "indexer/query_compiler.h"
 #include "indexer/schema.h"
@@ -18,7 +18,7 @@ namespace mailvault::index {
 namespace {
 
 // Snippets look at no more than this much of a message's text, to bound their cost.
-constexpr std::size_t kSnippetSourceBytes = 64 * 1024;
+constexpr std::size_t kSnippetSourceBytes = std::size_t{64} * 1024;
 
 }  // namespace
 
@@ -30,13 +30,19 @@ struct Searcher::Impl {
 
   // Opens the index on first use. false: there is no index yet (nothing to find).
   Result<bool> ensure_open() {
-    if (db) return true;
+    if (db) {
+      return true;
+    }
     std::error_code ec;
-    if (!std::filesystem::exists(dir, ec)) return false;
+    if (!std::filesystem::exists(dir, ec)) {
+      return false;
+    }
     Result<bool> opened = xapian_try(context, [&]() -> Result<bool> {
       Xapian::Database d(dir.string());
       const std::string schema = d.get_metadata(std::string(kSchemaVersionKey));
-      if (schema.empty() && d.get_doccount() == 0) return false;  // being created
+      if (schema.empty() && d.get_doccount() == 0) {
+        return false;  // being created
+      }
       if (schema != std::to_string(kSchemaVersion)) {
         return Error{Code::kFailedPrecondition,
                      context + " has schema version " + (schema.empty() ? "(none)" : schema) +
@@ -47,7 +53,9 @@ struct Searcher::Impl {
       db = std::move(d);
       return true;
     });
-    if (!opened && opened.error().code == Code::kNotFound) return false;  // no database here yet
+    if (!opened && opened.error().code == Code::kNotFound) {
+      return false;  // no database here yet
+    }
     return opened;
   }
 
@@ -58,14 +66,20 @@ struct Searcher::Impl {
   Result<T> with_database(F&& attempt, T empty) {
     for (int tries = 0;; ++tries) {
       Result<bool> open = ensure_open();
-      if (!open) return open.error();
-      if (!*open) return empty;
+      if (!open) {
+        return open.error();
+      }
+      if (!*open) {
+        return empty;
+      }
       Result<T> r = xapian_try(context, [&]() -> Result<T> {
         db->reopen();
         return attempt(*db);
       });
       if (r || (r.error().code == Code::kAborted && tries == 0)) {
-        if (r) return r;
+        if (r) {
+          return r;
+        }
         continue;
       }
       db.reset();
@@ -91,7 +105,8 @@ Result<SearchPage> Searcher::search(const SearchRequest& request) {
         Xapian::Enquire enquire(db);
         enquire.set_query(impl.compiler->compile(request.query));
         switch (request.sort) {
-          case SearchRequest::Sort::kRelevance: break;  // BM25, ties by docid
+          case SearchRequest::Sort::kRelevance:
+            break;  // BM25, ties by docid
           case SearchRequest::Sort::kDateDesc:
           case SearchRequest::Sort::kDateAsc:
             enquire.set_weighting_scheme(Xapian::BoolWeight());
@@ -100,8 +115,8 @@ Result<SearchPage> Searcher::search(const SearchRequest& request) {
             break;
         }
         const Xapian::doccount docs = db.get_doccount();
-        const auto first = static_cast<Xapian::doccount>(
-            std::min<std::uint64_t>(request.offset, docs));
+        const auto first =
+            static_cast<Xapian::doccount>(std::min<std::uint64_t>(request.offset, docs));
         const Xapian::doccount limit = std::min(request.limit, kMaxSearchLimit);
         // Relevance: one more than the page, so that has_more is exact (the total is Xapian's
         // estimate). Date sorts visit every match anyway, so counting them all costs nothing
@@ -120,12 +135,14 @@ Result<SearchPage> Searcher::search(const SearchRequest& request) {
           const std::optional<MessageId> id =
               decode_sort_key_id(doc.get_value(slot_number(Slot::kSortKey)));
           if (!id) {
-            return Error{Code::kDataLoss, impl.context + ": document " +
-                                              std::to_string(*it) + " has no sort key"};
+            return Error{Code::kDataLoss,
+                         impl.context + ": document " + std::to_string(*it) + " has no sort key"};
           }
           SearchHit hit;
           hit.id = *id;
-          if (request.sort == SearchRequest::Sort::kRelevance) hit.relevance = it.get_weight();
+          if (request.sort == SearchRequest::Sort::kRelevance) {
+            hit.relevance = it.get_weight();
+          }
           if (request.snippet_text) {
             const std::string text = request.snippet_text(hit.id);
             if (!text.empty()) {
@@ -163,8 +180,8 @@ Result<std::vector<MessageId>> Searcher::all_matches(const search::Query& query)
           const std::optional<MessageId> id =
               decode_sort_key_id(it.get_document().get_value(slot_number(Slot::kSortKey)));
           if (!id) {
-            return Error{Code::kDataLoss, impl.context + ": document " +
-                                              std::to_string(*it) + " has no sort key"};
+            return Error{Code::kDataLoss,
+                         impl.context + ": document " + std::to_string(*it) + " has no sort key"};
           }
           ids.push_back(*id);
         }

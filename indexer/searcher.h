@@ -2,6 +2,7 @@
 // appears here.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -36,8 +37,9 @@ struct SearchRequest {
 struct SearchHit {
   MessageId id{};
   double relevance = 0;  // BM25 weight for kRelevance; 0 for date sorts
-  // About kSnippetBytes of the text around the best match, HTML-escaped, matches wrapped in
-  // <b>...</b>, "..." where text was left out.
+  // About kSnippetBytes of the text around the best match (within its first 64 KiB),
+  // HTML-escaped, matches wrapped in <b>...</b>, "..." where text was left out; the start of
+  // the text when the match is elsewhere (subject, addresses).
   std::string snippet;
 };
 
@@ -55,8 +57,10 @@ class Searcher {
  public:
   // Never fails: the index is opened on first use.
   explicit Searcher(std::filesystem::path dir);
-  Searcher(Searcher&&) noexcept;
-  Searcher& operator=(Searcher&&) noexcept;
+  Searcher(Searcher&& other) noexcept;
+  Searcher& operator=(Searcher&& other) noexcept;
+  Searcher(const Searcher&) = delete;
+  Searcher& operator=(const Searcher&) = delete;
   ~Searcher();
 
   // Errors: kFailedPrecondition (index of another schema version: run `mailvault reindex`),

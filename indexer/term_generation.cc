@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -15,21 +16,63 @@ namespace {
 // letter of one of these categories; the caller double-checks against the generated terms.
 bool stemmable(const std::string& term) {
   const Xapian::Utf8Iterator it(term);
-  if (it == Xapian::Utf8Iterator()) return false;
+  if (it == Xapian::Utf8Iterator()) {
+    return false;
+  }
   switch (Xapian::Unicode::get_category(*it)) {
     case Xapian::Unicode::LOWERCASE_LETTER:
     case Xapian::Unicode::TITLECASE_LETTER:
     case Xapian::Unicode::MODIFIER_LETTER:
-    case Xapian::Unicode::OTHER_LETTER: return true;
-    default: return false;
+    case Xapian::Unicode::OTHER_LETTER:
+      return true;
+    default:
+      return false;
   }
 }
 
 }  // namespace
 
 Xapian::Stem make_stemmer(const std::string& language) {
-  if (language.empty() || language == "none") return Xapian::Stem();
+  if (language.empty() || language == "none") {
+    return {};
+  }
   return Xapian::Stem(language);
+}
+
+namespace {
+
+class CachingStemmer : public Xapian::StemImplementation {
+ public:
+  explicit CachingStemmer(Xapian::Stem inner) : inner_(std::move(inner)) {}
+
+  std::string operator()(const std::string& word) override {
+    if (const auto it = cache_.find(word); it != cache_.end()) {
+      return it->second;
+    }
+    if (cache_.size() >= kMaxEntries) {
+      cache_.clear();
+    }
+    std::string stem = inner_(word);
+    cache_.emplace(word, stem);
+    return stem;
+  }
+
+  std::string get_description() const override { return inner_.get_description(); }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 100000;
+  Xapian::Stem inner_;
+  std::unordered_map<std::string, std::string> cache_;
+};
+
+}  // namespace
+
+Xapian::Stem make_caching_stemmer(const std::string& language) {
+  Xapian::Stem inner = make_stemmer(language);
+  if (inner.is_none()) {
+    return inner;
+  }
+  return Xapian::Stem(new CachingStemmer(std::move(inner)));  // Xapian::Stem takes ownership
 }
 
 void configure_term_generator(Xapian::TermGenerator& tg, const Xapian::Stem& stem) {
@@ -46,21 +89,28 @@ std::string exact_term(std::string_view prefix, std::string_view value) {
 
 bool looks_like_address(std::string_view text, bool allow_open_end) {
   const std::size_t at = text.find('@');
-  if (at == std::string_view::npos || at == 0) return false;
-  if (!allow_open_end && at + 1 == text.size()) return false;
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-  });
+  if (at == std::string_view::npos || at == 0) {
+    return false;
+  }
+  if (!allow_open_end && at + 1 == text.size()) {
+    return false;
+  }
+  return std::none_of(text.begin(), text.end(),
+                      [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
 std::string_view clip_utf8(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
+  if (text.size() <= max_bytes) {
+    return text;
+  }
   std::size_t n = max_bytes;
-  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80) --n;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80) {
+    --n;
+  }
   return text.substr(0, n);
 }
 
-QueryTokenizer::QueryTokenizer(const Xapian::Stem& stem) : stem_(stem) {
+QueryTokenizer::QueryTokenizer(Xapian::Stem stem) : stem_(std::move(stem)) {
   configure_term_generator(tg_, stem_);
 }
 
@@ -108,7 +158,9 @@ std::vector<QueryChunk> QueryTokenizer::chunks(std::string_view text) {
   const Xapian::Utf8Iterator end;
   std::size_t start = std::string::npos;
   auto flush = [&](std::size_t stop) {
-    if (start == std::string::npos) return;
+    if (start == std::string::npos) {
+      return;
+    }
     QueryChunk chunk;
     chunk.raw = s.substr(start, stop - start);
     chunk.terms = terms(chunk.raw);
@@ -116,7 +168,7 @@ std::vector<QueryChunk> QueryTokenizer::chunks(std::string_view text) {
     start = std::string::npos;
   };
   while (it != end) {
-    const std::size_t offset = static_cast<std::size_t>(it.raw() - s.data());
+    const auto offset = static_cast<std::size_t>(it.raw() - s.data());
     if (Xapian::Unicode::is_whitespace(*it)) {
       flush(offset);
     } else if (start == std::string::npos) {

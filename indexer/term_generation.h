@@ -4,18 +4,23 @@
 // stemming and length limits.
 #pragma once
 
-#include <xapian.h>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <xapian.h>
 
 namespace mailvault::index {
 
 // The stemmer for a language name ("english", "german", ...); "none" or "" disables stemming.
 // Throws Xapian::InvalidArgumentError for an unknown language.
 Xapian::Stem make_stemmer(const std::string& language);
+
+// The same stemmer behind a bounded word -> stem cache: the TermGenerator stems every
+// occurrence of a word, and mail repeats its words. Same results as make_stemmer; the cache
+// makes it cheaper and not thread-safe (one per DocumentBuilder, i.e. per thread).
+Xapian::Stem make_caching_stemmer(const std::string& language);
 
 // Configures `tg` exactly as every free-text field is indexed: FLAG_CJK_NGRAM, STEM_SOME with
 // `stem`, words up to kMaxWordBytes. No stopper, no spelling data.
@@ -53,7 +58,7 @@ struct QueryChunk {
 // it into a scratch document and reading the terms back. Not thread-safe (one per thread).
 class QueryTokenizer {
  public:
-  explicit QueryTokenizer(const Xapian::Stem& stem);
+  explicit QueryTokenizer(Xapian::Stem stem);
 
   std::vector<QueryChunk> chunks(std::string_view text);
   std::vector<QueryTerm> terms(std::string_view text);

@@ -41,7 +41,9 @@ Error xapian_error(const Xapian::Error& e, std::string_view context) {
   }
   Code code = Code::kInternal;
   for (const Mapping& m : kCodes) {
-    if (m.type == type) code = m.code;
+    if (m.type == type) {
+      code = m.code;
+    }
   }
   return Error{code, where + ": " + detail};
 }

@@ -2,13 +2,13 @@
 // mailvault Errors. Every call into Xapian from indexer/ runs inside xapian_try.
 #pragma once
 
-#include <xapian.h>
-
 #include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+
+#include <xapian.h>
 
 #include "core/base/result.h"
 
@@ -16,10 +16,10 @@ namespace mailvault::index {
 
 // Maps a Xapian exception to an Error whose message starts with `context` (e.g. "index at
 // /var/lib/mailvault/index"):
-//   DatabaseLockError                      kUnavailable        "<context> is locked by another process"
-//   DatabaseModifiedError                  kAborted            (the reader retries after reopen())
-//   DatabaseNotFoundError                  kNotFound
-//   DatabaseVersionError, DatabaseOpeningError, DatabaseCreateError, DatabaseClosedError
+//   DatabaseLockError                      kUnavailable        "<context> is locked by another
+//   process" DatabaseModifiedError                  kAborted            (the reader retries after
+//   reopen()) DatabaseNotFoundError                  kNotFound DatabaseVersionError,
+//   DatabaseOpeningError, DatabaseCreateError, DatabaseClosedError
 //                                          kFailedPrecondition
 //   DatabaseCorruptError                   kDataLoss
 //   NetworkError                           kUnavailable

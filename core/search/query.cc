@@ -1,5 +1,6 @@
 #include "core/search/query.h"
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -11,19 +12,32 @@ namespace {
 
 const char* field_name(Field field) {
   switch (field) {
-    case Field::kAll: return "all";
-    case Field::kFrom: return "from";
-    case Field::kTo: return "to";
-    case Field::kCc: return "cc";
-    case Field::kBcc: return "bcc";
-    case Field::kSubject: return "subject";
-    case Field::kBody: return "body";
-    case Field::kAttachment: return "attachment";
-    case Field::kFilename: return "filename";
-    case Field::kMessageId: return "msgid";
-    case Field::kListId: return "list";
-    case Field::kAccount: return "account";
-    case Field::kFolder: return "folder";
+    case Field::kAll:
+      return "all";
+    case Field::kFrom:
+      return "from";
+    case Field::kTo:
+      return "to";
+    case Field::kCc:
+      return "cc";
+    case Field::kBcc:
+      return "bcc";
+    case Field::kSubject:
+      return "subject";
+    case Field::kBody:
+      return "body";
+    case Field::kAttachment:
+      return "attachment";
+    case Field::kFilename:
+      return "filename";
+    case Field::kMessageId:
+      return "msgid";
+    case Field::kListId:
+      return "list";
+    case Field::kAccount:
+      return "account";
+    case Field::kFolder:
+      return "folder";
   }
   return "?";
 }
@@ -36,9 +50,9 @@ void append_quoted(std::string& out, const std::string& text) {
       out += '\\';
       out += c;
     } else if (byte < 0x20 || byte == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(byte));
-      out += buf;
+      std::array<char, 8> buf{};
+      std::snprintf(buf.data(), buf.size(), "\\x%02x", static_cast<unsigned>(byte));
+      out += buf.data();
     } else {
       out += c;
     }
@@ -77,17 +91,17 @@ void append_time(std::string& out, const std::optional<std::int64_t>& seconds) {
   unsigned m = 0;
   unsigned d = 0;
   civil_from_days(days, y, m, d);
-  char buf[64];
+  std::array<char, 64> buf{};
   if (rem == 0) {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+    std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
   } else {
     const auto hh = static_cast<unsigned>(rem / 3600);
     const auto mm = static_cast<unsigned>(rem % 3600 / 60);
     const auto ss = static_cast<unsigned>(rem % 60);
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(y),
-                  m, d, hh, mm, ss);
+    std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02uT%02u:%02u:%02uZ",
+                  static_cast<long long>(y), m, d, hh, mm, ss);
   }
-  out += buf;
+  out += buf.data();
 }
 
 void append_size(std::string& out, const std::optional<std::uint64_t>& size) {
@@ -121,7 +135,9 @@ void render(std::string& out, const Query& query) {
           out += field_name(node.field);
           out += ' ';
           switch (node.kind) {
-            case Text::Kind::kWords: append_quoted(out, node.text); break;
+            case Text::Kind::kWords:
+              append_quoted(out, node.text);
+              break;
             case Text::Kind::kPhrase:
               out += "(phrase ";
               append_quoted(out, node.text);

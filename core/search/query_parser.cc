@@ -18,32 +18,40 @@ namespace {
 // Length in bytes of the UTF-8 sequence at s[i] if it is valid, else 0.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
+  if (b0 < 0x80) {
+    return 1;
+  }
   std::size_t len = 0;
   std::uint32_t cp = 0;
   std::uint32_t min = 0;
   if ((b0 & 0xe0) == 0xc0) {
     len = 2;
-    cp = b0 & 0x1fu;
+    cp = b0 & 0x1FU;
     min = 0x80;
   } else if ((b0 & 0xf0) == 0xe0) {
     len = 3;
-    cp = b0 & 0x0fu;
+    cp = b0 & 0x0FU;
     min = 0x800;
   } else if ((b0 & 0xf8) == 0xf0) {
     len = 4;
-    cp = b0 & 0x07u;
+    cp = b0 & 0x07U;
     min = 0x10000;
   } else {
     return 0;
   }
-  if (i + len > s.size()) return 0;
+  if (i + len > s.size()) {
+    return 0;
+  }
   for (std::size_t k = 1; k < len; ++k) {
     const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3fu);
+    if ((b & 0xc0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (b & 0x3FU);
   }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    return 0;
+  }
   return len;
 }
 
@@ -52,7 +60,9 @@ std::size_t find_invalid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const std::size_t len = utf8_sequence_length(s, i);
-    if (len == 0) return i;
+    if (len == 0) {
+      return i;
+    }
     i += len;
   }
   return std::string_view::npos;
@@ -63,35 +73,57 @@ std::size_t find_invalid_utf8(std::string_view s) {
 // it). Only called on valid UTF-8.
 std::size_t space_length(std::string_view s, std::size_t i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 <= 0x20 || b0 == 0x7f) return 1;
+  if (b0 <= 0x20 || b0 == 0x7f) {
+    return 1;
+  }
   auto byte = [&](std::size_t k) {
     return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0;
   };
-  if (b0 == 0xc2 && byte(1) == 0xa0) return 2;                          // U+00A0
-  if (b0 == 0xe3 && byte(1) == 0x80 && byte(2) == 0x80) return 3;       // U+3000
-  if (b0 == 0xe2 && byte(1) == 0x80 && (byte(2) <= 0x8a || byte(2) == 0xaf)) {
-    return 3;                                                           // U+2000..200A, 202F
+  if (b0 == 0xc2 && byte(1) == 0xa0) {
+    return 2;  // U+00A0
   }
-  if (b0 == 0xe2 && byte(1) == 0x81 && byte(2) == 0x9f) return 3;       // U+205F
+  if (b0 == 0xe3 && byte(1) == 0x80 && byte(2) == 0x80) {
+    return 3;  // U+3000
+  }
+  if (b0 == 0xe2 && byte(1) == 0x80 && (byte(2) <= 0x8a || byte(2) == 0xaf)) {
+    return 3;  // U+2000..200A, 202F
+  }
+  if (b0 == 0xe2 && byte(1) == 0x81 && byte(2) == 0x9f) {
+    return 3;  // U+205F
+  }
   return 0;
 }
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
+  for (char& c : out) {
+    c = ascii_lower(c);
+  }
   return out;
 }
 
 // ─── Tokens ──────────────────────────────────────────────────────────────────────────────────
 
 struct Token {
-  enum class Kind : std::uint8_t { kWord, kQuoted, kLParen, kRParen, kMinus, kAnd, kOr, kNot, kEnd };
+  enum class Kind : std::uint8_t {
+    kWord,
+    kQuoted,
+    kLParen,
+    kRParen,
+    kMinus,
+    kAnd,
+    kOr,
+    kNot,
+    kEnd
+  };
   Kind kind = Kind::kEnd;
-  std::string text;         // kWord: as written; kQuoted: unescaped content
-  std::size_t offset = 0;   // byte offset of the first character
-  bool glued = false;       // no white space between the previous token and this one
+  std::string text;        // kWord: as written; kQuoted: unescaped content
+  std::size_t offset = 0;  // byte offset of the first character
+  bool glued = false;      // no white space between the previous token and this one
 };
 
 // ─── Field names ─────────────────────────────────────────────────────────────────────────────
@@ -128,7 +160,9 @@ constexpr std::array<FieldName, 18> kFieldNames{{
 const FieldName* find_field(std::string_view name) {
   const std::string lower = ascii_lower(name);
   for (const FieldName& f : kFieldNames) {
-    if (f.name == lower) return &f;
+    if (f.name == lower) {
+      return &f;
+    }
   }
   return nullptr;
 }
@@ -145,7 +179,9 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(std::int64_t y, unsigned m) {
   static constexpr std::array<unsigned, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -159,10 +195,14 @@ struct Period {
 };
 
 bool parse_digits(std::string_view s, std::size_t count, unsigned& out) {
-  if (s.size() != count) return false;
+  if (s.size() != count) {
+    return false;
+  }
   out = 0;
   for (const char c : s) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9') {
+      return false;
+    }
     out = out * 10 + static_cast<unsigned>(c - '0');
   }
   return true;
@@ -174,18 +214,26 @@ std::optional<Period> parse_period(std::string_view s) {
   unsigned year = 0;
   unsigned month = 0;
   unsigned day = 0;
-  if (!parse_digits(s.substr(0, 4), 4, year) || year == 0) return std::nullopt;
+  if (!parse_digits(s.substr(0, 4), 4, year) || year == 0) {
+    return std::nullopt;
+  }
   if (s.size() == 4) {
     return Period{days_from_civil(year, 1, 1) * kDay, days_from_civil(year + 1, 1, 1) * kDay};
   }
   const char sep = s[4];
-  if ((sep != '-' && sep != '/') || s.size() < 7) return std::nullopt;
-  if (!parse_digits(s.substr(5, 2), 2, month) || month < 1 || month > 12) return std::nullopt;
+  if ((sep != '-' && sep != '/') || s.size() < 7) {
+    return std::nullopt;
+  }
+  if (!parse_digits(s.substr(5, 2), 2, month) || month < 1 || month > 12) {
+    return std::nullopt;
+  }
   if (s.size() == 7) {
     const std::int64_t begin = days_from_civil(year, month, 1);
     return Period{begin * kDay, (begin + days_in_month(year, month)) * kDay};
   }
-  if (s.size() != 10 || s[7] != sep) return std::nullopt;
+  if (s.size() != 10 || s[7] != sep) {
+    return std::nullopt;
+  }
   if (!parse_digits(s.substr(8, 2), 2, day) || day < 1 || day > days_in_month(year, month)) {
     return std::nullopt;
   }
@@ -202,23 +250,43 @@ SizeError parse_size(std::string_view s, std::uint64_t& out) {
   bool overflow = false;
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
     const auto digit = static_cast<std::uint64_t>(s[i] - '0');
-    if (n > (UINT64_MAX - digit) / 10) overflow = true;
+    if (n > (UINT64_MAX - digit) / 10) {
+      overflow = true;
+    }
     n = n * 10 + digit;
     ++i;
   }
-  if (i == 0) return SizeError::kSyntax;
+  if (i == 0) {
+    return SizeError::kSyntax;
+  }
   unsigned shift = 0;
   if (i < s.size()) {
     switch (ascii_lower(s[i])) {
-      case 'k': shift = 10; ++i; break;
-      case 'm': shift = 20; ++i; break;
-      case 'g': shift = 30; ++i; break;
-      default: break;
+      case 'k':
+        shift = 10;
+        ++i;
+        break;
+      case 'm':
+        shift = 20;
+        ++i;
+        break;
+      case 'g':
+        shift = 30;
+        ++i;
+        break;
+      default:
+        break;
     }
   }
-  if (i < s.size() && ascii_lower(s[i]) == 'b') ++i;
-  if (i != s.size()) return SizeError::kSyntax;
-  if (overflow || (shift > 0 && n > (UINT64_MAX >> shift))) return SizeError::kTooLarge;
+  if (i < s.size() && ascii_lower(s[i]) == 'b') {
+    ++i;
+  }
+  if (i != s.size()) {
+    return SizeError::kSyntax;
+  }
+  if (overflow || (shift > 0 && n > (UINT64_MAX >> shift))) {
+    return SizeError::kTooLarge;
+  }
   out = n << shift;
   return SizeError::kNone;
 }
@@ -229,15 +297,23 @@ Query make_and(std::vector<Query> parts) {
   std::vector<Query> flat;
   flat.reserve(parts.size());
   for (Query& part : parts) {
-    if (std::holds_alternative<MatchAll>(part.node)) continue;
+    if (std::holds_alternative<MatchAll>(part.node)) {
+      continue;
+    }
     if (auto* nested = std::get_if<And>(&part.node)) {
-      for (Query& child : nested->children) flat.push_back(std::move(child));
+      for (Query& child : nested->children) {
+        flat.push_back(std::move(child));
+      }
     } else {
       flat.push_back(std::move(part));
     }
   }
-  if (flat.empty()) return Query{MatchAll{}};
-  if (flat.size() == 1) return std::move(flat.front());
+  if (flat.empty()) {
+    return Query{MatchAll{}};
+  }
+  if (flat.size() == 1) {
+    return std::move(flat.front());
+  }
   return Query{And{std::move(flat)}};
 }
 
@@ -245,14 +321,20 @@ Query make_or(std::vector<Query> parts) {
   std::vector<Query> flat;
   flat.reserve(parts.size());
   for (Query& part : parts) {
-    if (std::holds_alternative<MatchAll>(part.node)) return Query{MatchAll{}};
+    if (std::holds_alternative<MatchAll>(part.node)) {
+      return Query{MatchAll{}};
+    }
     if (auto* nested = std::get_if<Or>(&part.node)) {
-      for (Query& child : nested->children) flat.push_back(std::move(child));
+      for (Query& child : nested->children) {
+        flat.push_back(std::move(child));
+      }
     } else {
       flat.push_back(std::move(part));
     }
   }
-  if (flat.size() == 1) return std::move(flat.front());
+  if (flat.size() == 1) {
+    return std::move(flat.front());
+  }
   return Query{Or{std::move(flat)}};
 }
 
@@ -272,10 +354,16 @@ class Parser {
   explicit Parser(std::string_view src) : src_(src) {}
 
   Result<Query> run() {
-    if (!lex()) return std::move(*error_);
-    if (peek().kind == Token::Kind::kEnd) return Query{MatchAll{}};
+    if (!lex()) {
+      return std::move(*error_);
+    }
+    if (peek().kind == Token::Kind::kEnd) {
+      return Query{MatchAll{}};
+    }
     std::optional<Query> q = parse_or(0, Field::kAll);
-    if (!q) return std::move(*error_);
+    if (!q) {
+      return std::move(*error_);
+    }
     if (peek().kind != Token::Kind::kEnd) {
       fail(peek().offset, "unbalanced \")\"");
       return std::move(*error_);
@@ -297,7 +385,9 @@ class Parser {
   std::size_t column(std::size_t offset) const {
     std::size_t col = 1;
     for (std::size_t i = 0; i < offset && i < src_.size(); ++i) {
-      if ((static_cast<unsigned char>(src_[i]) & 0xc0) != 0x80) ++col;
+      if ((static_cast<unsigned char>(src_[i]) & 0xc0) != 0x80) {
+        ++col;
+      }
     }
     return col;
   }
@@ -317,7 +407,9 @@ class Parser {
     while (true) {
       while (i < n) {
         const std::size_t sp = space_length(src_, i);
-        if (sp == 0) break;
+        if (sp == 0) {
+          break;
+        }
         i += sp;
       }
       if (i >= n) {
@@ -358,12 +450,20 @@ class Parser {
           push(Token::Kind::kMinus, {}, start, i);
         }
       } else {
-        while (i < n && !is_delimiter(i)) ++i;
+        while (i < n && !is_delimiter(i)) {
+          ++i;
+        }
         std::string word(src_.substr(start, i - start));
         Token::Kind kind = Token::Kind::kWord;
-        if (word == "AND") kind = Token::Kind::kAnd;
-        if (word == "OR") kind = Token::Kind::kOr;
-        if (word == "NOT") kind = Token::Kind::kNot;
+        if (word == "AND") {
+          kind = Token::Kind::kAnd;
+        }
+        if (word == "OR") {
+          kind = Token::Kind::kOr;
+        }
+        if (word == "NOT") {
+          kind = Token::Kind::kNot;
+        }
         push(kind, std::move(word), start, i);
       }
     }
@@ -387,24 +487,35 @@ class Parser {
 
   static const char* operator_name(Token::Kind k) {
     switch (k) {
-      case Token::Kind::kAnd: return "AND";
-      case Token::Kind::kOr: return "OR";
-      case Token::Kind::kNot: return "NOT";
-      case Token::Kind::kMinus: return "\"-\"";
-      default: return "?";
+      case Token::Kind::kAnd:
+        return "AND";
+      case Token::Kind::kOr:
+        return "OR";
+      case Token::Kind::kNot:
+        return "NOT";
+      case Token::Kind::kMinus:
+        return "\"-\"";
+      default:
+        return "?";
     }
   }
 
   std::optional<Query> parse_or(int depth, Field field) {
     std::vector<Query> alternatives;
     std::optional<Query> first = parse_and(depth, field);
-    if (!first) return std::nullopt;
+    if (!first) {
+      return std::nullopt;
+    }
     alternatives.push_back(std::move(*first));
     while (peek().kind == Token::Kind::kOr) {
       const Token& op = next();
-      if (ends_operand(peek().kind)) return fail(op.offset, "OR needs a condition after it");
+      if (ends_operand(peek().kind)) {
+        return fail(op.offset, "OR needs a condition after it");
+      }
       std::optional<Query> q = parse_and(depth, field);
-      if (!q) return std::nullopt;
+      if (!q) {
+        return std::nullopt;
+      }
       alternatives.push_back(std::move(*q));
     }
     return make_or(std::move(alternatives));
@@ -418,14 +529,20 @@ class Parser {
     }
     while (true) {
       std::optional<Query> q = parse_unary(depth, field);
-      if (!q) return std::nullopt;
+      if (!q) {
+        return std::nullopt;
+      }
       parts.push_back(std::move(*q));
       if (peek().kind == Token::Kind::kAnd) {
         const Token& op = next();
-        if (ends_operand(peek().kind)) return fail(op.offset, "AND needs a condition after it");
+        if (ends_operand(peek().kind)) {
+          return fail(op.offset, "AND needs a condition after it");
+        }
         continue;
       }
-      if (ends_operand(peek().kind)) break;
+      if (ends_operand(peek().kind)) {
+        break;
+      }
     }
     return make_and(std::move(parts));
   }
@@ -442,37 +559,54 @@ class Parser {
                   std::string(operator_name(last->kind)) + " needs a condition after it");
     }
     std::optional<Query> q = parse_primary(depth, field);
-    if (!q) return std::nullopt;
-    if (negations % 2 == 1) return make_not(std::move(*q));
+    if (!q) {
+      return std::nullopt;
+    }
+    if (negations % 2 == 1) {
+      return make_not(std::move(*q));
+    }
     return q;
   }
 
   std::optional<Query> parse_primary(int depth, Field field) {
     const Token& tok = next();
     switch (tok.kind) {
-      case Token::Kind::kLParen: return parse_group(tok, depth, field);
-      case Token::Kind::kQuoted: return phrase_value(field, tok.text, tok.offset);
-      case Token::Kind::kWord: return parse_word(tok, depth, field);
-      case Token::Kind::kRParen: return fail(tok.offset, "unbalanced \")\"");
+      case Token::Kind::kLParen:
+        return parse_group(tok, depth, field);
+      case Token::Kind::kQuoted:
+        return phrase_value(field, tok.text, tok.offset);
+      case Token::Kind::kWord:
+        return parse_word(tok, depth, field);
+      case Token::Kind::kRParen:
+        return fail(tok.offset, "unbalanced \")\"");
       case Token::Kind::kAnd:
       case Token::Kind::kOr:
-        return fail(tok.offset, std::string(operator_name(tok.kind)) +
-                                    " needs a condition before it");
-      default: return fail(tok.offset, "unexpected end of query");
+        return fail(tok.offset,
+                    std::string(operator_name(tok.kind)) + " needs a condition before it");
+      default:
+        return fail(tok.offset, "unexpected end of query");
     }
   }
 
   // After "(" (already consumed, `open`): the group's contents and the closing ")".
   std::optional<Query> parse_group(const Token& open, int depth, Field field) {
     if (depth + 1 > kMaxQueryNesting) {
-      return fail(open.offset, "parentheses nested deeper than " +
-                                   std::to_string(kMaxQueryNesting));
+      return fail(open.offset,
+                  "parentheses nested deeper than " + std::to_string(kMaxQueryNesting));
     }
-    if (peek().kind == Token::Kind::kRParen) return fail(open.offset, "empty parentheses");
-    if (peek().kind == Token::Kind::kEnd) return fail(open.offset, "unbalanced \"(\"");
+    if (peek().kind == Token::Kind::kRParen) {
+      return fail(open.offset, "empty parentheses");
+    }
+    if (peek().kind == Token::Kind::kEnd) {
+      return fail(open.offset, "unbalanced \"(\"");
+    }
     std::optional<Query> q = parse_or(depth + 1, field);
-    if (!q) return std::nullopt;
-    if (peek().kind != Token::Kind::kRParen) return fail(open.offset, "unbalanced \"(\"");
+    if (!q) {
+      return std::nullopt;
+    }
+    if (peek().kind != Token::Kind::kRParen) {
+      return fail(open.offset, "unbalanced \"(\"");
+    }
     next();
     return q;
   }
@@ -480,10 +614,11 @@ class Parser {
   std::optional<Query> parse_word(const Token& tok, int depth, Field field) {
     const std::string_view text = tok.text;
     const std::size_t colon = text.find(':');
-    const FieldName* spec = colon != std::string_view::npos && colon > 0
-                                ? find_field(text.substr(0, colon))
-                                : nullptr;
-    if (spec == nullptr) return word_value(field, text, tok.offset);
+    const FieldName* spec =
+        colon != std::string_view::npos && colon > 0 ? find_field(text.substr(0, colon)) : nullptr;
+    if (spec == nullptr) {
+      return word_value(field, text, tok.offset);
+    }
 
     const std::string name = ascii_lower(text.substr(0, colon + 1));
     const std::string_view value = text.substr(colon + 1);
@@ -510,14 +645,19 @@ class Parser {
         return quoted ? phrase_value(spec.field, value, offset)
                       : word_value(spec.field, value, offset);
       case Special::kHas:
-        if (ascii_lower(value) == "attachment") return Query{HasAttachment{}};
+        if (ascii_lower(value) == "attachment") {
+          return Query{HasAttachment{}};
+        }
         return fail(offset,
                     "unknown has: value \"" + std::string(value) + "\" (only has:attachment)");
-      case Special::kDate: return date_range(value, offset);
+      case Special::kDate:
+        return date_range(value, offset);
       case Special::kBefore:
       case Special::kAfter: {
         const std::optional<Period> p = parse_period(value);
-        if (!p) return fail(offset, "invalid date \"" + std::string(value) + "\"");
+        if (!p) {
+          return fail(offset, "invalid date \"" + std::string(value) + "\"");
+        }
         DateRange r;
         if (spec.special == Special::kBefore) {
           r.end = p->begin;
@@ -534,7 +674,8 @@ class Parser {
             return fail(offset, "invalid size \"" + std::string(value) + "\"");
           case SizeError::kTooLarge:
             return fail(offset, "size \"" + std::string(value) + "\" is too large");
-          case SizeError::kNone: break;
+          case SizeError::kNone:
+            break;
         }
         SizeRange r;
         if (spec.special == Special::kLarger) {
@@ -543,7 +684,9 @@ class Parser {
           }
           r.min = n + 1;
         } else {
-          if (n == 0) return fail(offset, "smaller:0 can match nothing");
+          if (n == 0) {
+            return fail(offset, "smaller:0 can match nothing");
+          }
           r.max = n - 1;
         }
         return Query{r};
@@ -556,21 +699,29 @@ class Parser {
     const std::size_t dots = value.find("..");
     if (dots == std::string_view::npos) {
       const std::optional<Period> p = parse_period(value);
-      if (!p) return fail(offset, "invalid date \"" + std::string(value) + "\"");
+      if (!p) {
+        return fail(offset, "invalid date \"" + std::string(value) + "\"");
+      }
       return Query{DateRange{DateRange::Of::kSent, p->begin, p->end}};
     }
     const std::string_view left = value.substr(0, dots);
     const std::string_view right = value.substr(dots + 2);
-    if (left.empty() && right.empty()) return fail(offset, "empty date range \"..\"");
+    if (left.empty() && right.empty()) {
+      return fail(offset, "empty date range \"..\"");
+    }
     DateRange r;
     if (!left.empty()) {
       const std::optional<Period> p = parse_period(left);
-      if (!p) return fail(offset, "invalid date \"" + std::string(left) + "\"");
+      if (!p) {
+        return fail(offset, "invalid date \"" + std::string(left) + "\"");
+      }
       r.begin = p->begin;
     }
     if (!right.empty()) {
       const std::optional<Period> p = parse_period(right);
-      if (!p) return fail(offset + dots + 2, "invalid date \"" + std::string(right) + "\"");
+      if (!p) {
+        return fail(offset + dots + 2, "invalid date \"" + std::string(right) + "\"");
+      }
       r.end = p->end;
     }
     if (r.begin && r.end && *r.begin >= *r.end) {
@@ -581,14 +732,22 @@ class Parser {
 
   // Message-IDs may be typed with their angle brackets.
   static std::string_view strip_angle_brackets(Field field, std::string_view v) {
-    if (field != Field::kMessageId) return v;
-    if (!v.empty() && v.front() == '<') v.remove_prefix(1);
-    if (!v.empty() && v.back() == '>') v.remove_suffix(1);
+    if (field != Field::kMessageId) {
+      return v;
+    }
+    if (!v.empty() && v.front() == '<') {
+      v.remove_prefix(1);
+    }
+    if (!v.empty() && v.back() == '>') {
+      v.remove_suffix(1);
+    }
     return v;
   }
 
   std::optional<Query> word_value(Field field, std::string_view word, std::size_t offset) {
-    if (word == "*") return Query{MatchAll{}};
+    if (word == "*") {
+      return Query{MatchAll{}};
+    }
     const std::size_t star = word.find('*');
     Text::Kind kind = Text::Kind::kWords;
     if (star != std::string_view::npos) {
@@ -599,7 +758,9 @@ class Parser {
       kind = Text::Kind::kPrefix;
     }
     word = strip_angle_brackets(field, word);
-    if (word.empty()) return fail(offset, "empty value");
+    if (word.empty()) {
+      return fail(offset, "empty value");
+    }
     return Query{Text{field, std::string(word), kind}};
   }
 
@@ -608,10 +769,14 @@ class Parser {
     std::size_t i = 0;
     while (i < phrase.size()) {
       const std::size_t sp = space_length(phrase, i);
-      if (sp == 0) break;
+      if (sp == 0) {
+        break;
+      }
       i += sp;
     }
-    if (i == phrase.size()) return fail(offset, "empty quoted phrase");
+    if (i == phrase.size()) {
+      return fail(offset, "empty quoted phrase");
+    }
     return Query{Text{field, std::string(phrase), Text::Kind::kPhrase}};
   }
 
@@ -632,7 +797,9 @@ Result<Query> parse_query(std::string_view text) {
   if (const std::size_t bad = find_invalid_utf8(text); bad != std::string_view::npos) {
     std::size_t col = 1;
     for (std::size_t i = 0; i < bad; ++i) {
-      if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) ++col;
+      if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) {
+        ++col;
+      }
     }
     return Error{Code::kInvalidArgument, "column " + std::to_string(col) + ": invalid UTF-8"};
   }

@@ -5,11 +5,15 @@
 // A query is a list of conditions; a message matches when it satisfies all of them.
 //
 //   invoice                  a word anywhere: subject, addresses, body, attachment names/text.
-//                            Words are stemmed ("run" also finds "running", "runs"), and
-//                            compared case-insensitively. UTF-8; CJK text is matched by
-//                            character n-grams ("日本語" finds "日本語のテスト").
+//                            Words are stemmed in the index's language ("run" also finds
+//                            "running", "runs"), and compared case-insensitively. UTF-8; CJK
+//                            text is matched by characters in sequence ("日本語" finds
+//                            "日本語のテスト"). A word the index splits (foo-bar, a.b) is
+//                            matched as the phrase of its parts.
 //   "quarterly report"       a phrase: these words, adjacent, in this order (not stemmed; a
-//                            one-word phrase is an exact, unstemmed match).
+//                            one-word phrase is an exact, unstemmed match). Attachment text is
+//                            indexed without word positions: attachment:"a b" finds both
+//                            words anywhere in it, and an unfielded phrase does not look there.
 //   invo*                    a word starting with "invo" ("*" only at the end of a word).
 //   *                        every message (as is the empty query).
 //
@@ -71,7 +75,7 @@
 
 namespace mailvault::search {
 
-inline constexpr std::size_t kMaxQueryBytes = 64 * 1024;
+inline constexpr std::size_t kMaxQueryBytes = std::size_t{64} * 1024;
 inline constexpr int kMaxQueryNesting = 100;
 
 // Parses the user query language above. Pure and thread-safe; never throws except

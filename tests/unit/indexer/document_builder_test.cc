@@ -1,11 +1,11 @@
 #include "indexer/document_builder.h"
 
-#include <gtest/gtest.h>
-#include <xapian.h>
-
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <xapian.h>
 
 #include "index_test_support.h"
 #include "indexer/schema.h"
@@ -21,7 +21,9 @@ using testing::utc;
 
 std::set<std::string> terms_of(const Xapian::Document& doc) {
   std::set<std::string> out;
-  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) out.insert(*t);
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+    out.insert(*t);
+  }
   return out;
 }
 
@@ -29,8 +31,12 @@ std::vector<Xapian::termpos> positions(const Xapian::Document& doc, const std::s
   std::vector<Xapian::termpos> out;
   auto t = doc.termlist_begin();
   t.skip_to(term);
-  if (t == doc.termlist_end() || *t != term) return out;
-  for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) out.push_back(*p);
+  if (t == doc.termlist_end() || *t != term) {
+    return out;
+  }
+  for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) {
+    out.push_back(*p);
+  }
   return out;
 }
 
@@ -61,20 +67,39 @@ TEST(DocumentBuilder, WritesEveryPrefixAndSlot) {
   const IndexItem item = make_item(sample());
   const Xapian::Document doc = builder.build(item.meta, item.parsed);
   const std::set<std::string> t = terms_of(doc);
-  for (const char* expected : {
-           "Q77",                                     // unique id
-           "Srunning", "ZSrun", "Slate",              // subject, exact + stemmed
-           "XFROMalice", "XFROMsmith", "XFROMexample", "XFROMalice@example.com",
-           "XFROMsecretary", "XFROMsec@example.com",  // Sender joins From
-           "XTObob", "XTObob@example.org", "XTOcarol@example.org",
-           "XCCcc@example.net", "XBCChidden@example.net", "XBCChidden",
-           "body", "words", "here", "Zbodi",         // body, unprefixed
-           "XFNreport", "XFNq1", "XFNpdf", "XFNnotes", "XFNtxt",
-           "XATattachment", "XATwords",
-           "XMIDabc.123@example.com",                 // brackets gone, lower-cased
-           "XLISTdev.lists.example.org",
-           "XACCOUNTwork", "XFOLDERinbox", "XFOLDERprojects/mail",
-           "XHASattachment"}) {
+  for (const char* expected : {"Q77",  // unique id
+                               "Srunning",
+                               "ZSrun",
+                               "Slate",  // subject, exact + stemmed
+                               "XFROMalice",
+                               "XFROMsmith",
+                               "XFROMexample",
+                               "XFROMalice@example.com",
+                               "XFROMsecretary",
+                               "XFROMsec@example.com",  // Sender joins From
+                               "XTObob",
+                               "XTObob@example.org",
+                               "XTOcarol@example.org",
+                               "XCCcc@example.net",
+                               "XBCChidden@example.net",
+                               "XBCChidden",
+                               "body",
+                               "words",
+                               "here",
+                               "Zbodi",  // body, unprefixed
+                               "XFNreport",
+                               "XFNq1",
+                               "XFNpdf",
+                               "XFNnotes",
+                               "XFNtxt",
+                               "XATattachment",
+                               "XATwords",
+                               "XMIDabc.123@example.com",  // brackets gone, lower-cased
+                               "XLISTdev.lists.example.org",
+                               "XACCOUNTwork",
+                               "XFOLDERinbox",
+                               "XFOLDERprojects/mail",
+                               "XHASattachment"}) {
     EXPECT_TRUE(t.count(expected)) << "missing term " << expected;
   }
   // A stemmed term equal to an exact term of the same document is left out (schema.h).
@@ -101,7 +126,7 @@ TEST(DocumentBuilder, FieldsAreSeparatedByPositionGaps) {
   const Xapian::Document doc = builder.build(item.meta, item.parsed);
   const auto late = positions(doc, "Slate");
   const auto alice = positions(doc, "XFROMalice");
-  ASSERT_EQ(late.size(), 1u);
+  ASSERT_EQ(late.size(), 1U);
   ASSERT_FALSE(alice.empty());
   EXPECT_GE(alice.front() - late.front(), kFieldPositionGap);
   // Two addresses in one field are not adjacent: "bob carol" is no phrase.
@@ -149,11 +174,20 @@ TEST(DocumentBuilder, LongValuesAreBoundedAndLongTextClipped) {
 // tokenizer reports (exact + stemmed) are exactly the body terms the builder writes.
 TEST(DocumentBuilder, QueryTokenizerAgreesWithIndexedTerms) {
   const std::vector<std::string> texts = {
-      "Hello, World!",        "running runs ran",          "foo-bar baz_qux",
-      "日本語のテスト",       "Grüße aus Köln",            "2nd place O'Reilly C++",
-      "ÉCOLE école",          "alice@example.com",         "ＡＢＣ full-width",
-      "naïve café déjà-vu",   "Ελληνικά κείμενα",          "한국어 텍스트 中文",
-      "x" + std::string(80, 'y') + " short",               "tab\tnew\nline",
+      "Hello, World!",
+      "running runs ran",
+      "foo-bar baz_qux",
+      "日本語のテスト",
+      "Grüße aus Köln",
+      "2nd place O'Reilly C++",
+      "ÉCOLE école",
+      "alice@example.com",
+      "ＡＢＣ full-width",
+      "naïve café déjà-vu",
+      "Ελληνικά κείμενα",
+      "한국어 텍스트 中文",
+      "x" + std::string(80, 'y') + " short",
+      "tab\tnew\nline",
   };
   for (const std::string& language : {std::string("english"), std::string("none")}) {
     DocumentBuilder builder(language, 1 << 20);
@@ -165,18 +199,27 @@ TEST(DocumentBuilder, QueryTokenizerAgreesWithIndexedTerms) {
       const IndexItem item = make_item(s);
       std::set<std::string> body_terms;
       for (const std::string& term : terms_of(builder.build(item.meta, item.parsed))) {
-        if (term.empty()) continue;
+        if (term.empty()) {
+          continue;
+        }
         const bool prefixed = term[0] >= 'A' && term[0] <= 'Z';
-        const bool body_stem = term[0] == 'Z' && term.size() > 1 && !(term[1] >= 'A' && term[1] <= 'Z');
-        if (!prefixed) body_terms.insert(term);
-        if (body_stem) body_terms.insert(term);
+        const bool body_stem =
+            term[0] == 'Z' && term.size() > 1 && !(term[1] >= 'A' && term[1] <= 'Z');
+        if (!prefixed) {
+          body_terms.insert(term);
+        }
+        if (body_stem) {
+          body_terms.insert(term);
+        }
       }
       std::set<std::string> from_query;
       const std::vector<QueryTerm> query_terms = tokenizer.terms(text);
-      for (const QueryTerm& qt : query_terms) from_query.insert(qt.exact);
+      for (const QueryTerm& qt : query_terms) {
+        from_query.insert(qt.exact);
+      }
       for (const QueryTerm& qt : query_terms) {
         // The builder leaves out Z<s> where s is an exact term and its own stem.
-        if (!qt.stem.empty() && !(qt.stem_is_own_stem && from_query.count(qt.stem))) {
+        if (!qt.stem.empty() && !(qt.stem_is_own_stem && from_query.contains(qt.stem))) {
           from_query.insert("Z" + qt.stem);
         }
       }
@@ -188,9 +231,15 @@ TEST(DocumentBuilder, QueryTokenizerAgreesWithIndexedTerms) {
         bool bigram = false;
         Xapian::Utf8Iterator it(base);
         std::size_t chars = 0;
-        for (; it != Xapian::Utf8Iterator(); ++it) ++chars;
-        if (chars == 2 && static_cast<unsigned char>(base[0]) >= 0xe0) bigram = true;
-        if (!bigram) positional_body.insert(term);
+        for (; it != Xapian::Utf8Iterator(); ++it) {
+          ++chars;
+        }
+        if (chars == 2 && static_cast<unsigned char>(base[0]) >= 0xe0) {
+          bigram = true;
+        }
+        if (!bigram) {
+          positional_body.insert(term);
+        }
       }
       EXPECT_EQ(from_query, positional_body) << language << ": " << text;
     }

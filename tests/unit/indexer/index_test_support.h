@@ -1,7 +1,7 @@
 // Helpers for the indexer tests: a temporary directory and hand-made messages.
 #pragma once
 
-#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -10,9 +10,10 @@
 #include <set>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/archive/message_meta.h"
 #include "core/mime/parsed_message.h"
@@ -33,12 +34,17 @@ class TempDir {
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
+
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
+
   ~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
+
   const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -53,7 +59,7 @@ inline std::int64_t utc(int y, unsigned m, unsigned d, int hh = 0, int mm = 0, i
   const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468;
-  return days * 86400 + hh * 3600 + mm * 60 + ss;
+  return days * 86400 + std::int64_t{hh} * 3600 + std::int64_t{mm} * 60 + ss;
 }
 
 inline mime::Address addr(std::string name, std::string email) {
@@ -114,7 +120,9 @@ inline std::vector<std::int64_t> ids_matching(Searcher& searcher, std::string_vi
   EXPECT_TRUE(ids.has_value()) << text << ": " << (ids ? "" : ids.error().message);
   std::vector<std::int64_t> out;
   if (ids) {
-    for (const MessageId id : *ids) out.push_back(to_int(id));
+    for (const MessageId id : *ids) {
+      out.push_back(to_int(id));
+    }
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -1,10 +1,10 @@
 #include "indexer/query_compiler.h"
 
-#include <gtest/gtest.h>
-#include <xapian.h>
-
 #include <string>
 #include <string_view>
+
+#include <gtest/gtest.h>
+#include <xapian.h>
 
 #include "index_test_support.h"
 
@@ -25,8 +25,7 @@ bool contains(const std::string& haystack, std::string_view needle) {
 TEST(QueryCompiler, WordsMatchStemmedOrExactInEveryTextField) {
   const std::string d = compiled("running");
   for (const char* term : {"Zrun", "running", "ZSrun", "Srunning", "ZXFROMrun", "XFROMrunning",
-                           "XTOrunning", "XCCrunning", "XBCCrunning", "XFNrunning",
-                           "XATrunning"}) {
+                           "XTOrunning", "XCCrunning", "XBCCrunning", "XFNrunning", "XATrunning"}) {
     EXPECT_TRUE(contains(d, term)) << term << " in " << d;
   }
   // Only the requested field when one is given.

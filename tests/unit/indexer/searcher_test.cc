@@ -2,15 +2,16 @@
 // with the user query language.
 #include "indexer/searcher.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "index_test_support.h"
 #include "indexer/index_writer.h"
@@ -97,7 +98,9 @@ class SearcherTest : public ::testing::Test {
     Result<IndexWriter> writer = IndexWriter::open(dir_.path(), options);
     ASSERT_TRUE(writer.has_value()) << writer.error().message;
     std::vector<IndexItem> items;
-    for (const MessageSpec& s : corpus()) items.push_back(make_item(s));
+    for (const MessageSpec& s : corpus()) {
+      items.push_back(make_item(s));
+    }
     Status st = writer->write(std::move(items));
     ASSERT_TRUE(st.has_value()) << st.error().message;
   }
@@ -256,38 +259,46 @@ TEST_F(SearcherTest, SortsByDateWithArchiveTimeFallback) {
   Result<SearchPage> desc = searcher_.search(request);
   ASSERT_TRUE(desc.has_value()) << desc.error().message;
   std::vector<std::int64_t> order;
-  for (const SearchHit& h : desc->hits) order.push_back(to_int(h.id));
+  for (const SearchHit& h : desc->hits) {
+    order.push_back(to_int(h.id));
+  }
   // 3: 2024-04-01, 2: 2024-03-31, 4: archived 2024-02-15, 1: 2024-01-01, 5: 2023-12-31, 6: 2022
   EXPECT_EQ(order, (std::vector<std::int64_t>{3, 2, 4, 1, 5, 6}));
-  EXPECT_EQ(desc->total_estimate, 6u);
+  EXPECT_EQ(desc->total_estimate, 6U);
   EXPECT_FALSE(desc->has_more);
 
   request.sort = SearchRequest::Sort::kDateAsc;
   Result<SearchPage> asc = searcher_.search(request);
   ASSERT_TRUE(asc.has_value()) << asc.error().message;
   order.clear();
-  for (const SearchHit& h : asc->hits) order.push_back(to_int(h.id));
+  for (const SearchHit& h : asc->hits) {
+    order.push_back(to_int(h.id));
+  }
   EXPECT_EQ(order, (std::vector<std::int64_t>{6, 5, 1, 4, 2, 3}));
 }
 
 TEST_F(SearcherTest, RelevanceAndSnippets) {
   const std::map<std::int64_t, std::string> bodies = [] {
     std::map<std::int64_t, std::string> m;
-    for (const MessageSpec& s : corpus()) m[s.id] = s.body;
+    for (const MessageSpec& s : corpus()) {
+      m[s.id] = s.body;
+    }
     return m;
   }();
   SearchRequest request;
   request.query = parse("lunch");
   request.sort = SearchRequest::Sort::kRelevance;
-  request.snippet_text = [&](MessageId id) { return bodies.at(to_int(id)); };
+  request.snippet_text = [&](MessageId id) {
+    return bodies.at(to_int(id));
+  };
   Result<SearchPage> page = searcher_.search(request);
   ASSERT_TRUE(page.has_value()) << page.error().message;
-  ASSERT_EQ(page->hits.size(), 2u);
+  ASSERT_EQ(page->hits.size(), 2U);
   for (const SearchHit& h : page->hits) {
     EXPECT_GT(h.relevance, 0.0);
     EXPECT_NE(h.snippet.find("<b>"), std::string::npos) << h.snippet;
     EXPECT_NE(h.snippet.find("</b>"), std::string::npos) << h.snippet;
-    EXPECT_LE(h.snippet.size(), 400u);
+    EXPECT_LE(h.snippet.size(), 400U);
   }
   // Message 4 has "lunch" in subject and body: it ranks first.
   EXPECT_EQ(to_int(page->hits.front().id), 4);
@@ -295,12 +306,14 @@ TEST_F(SearcherTest, RelevanceAndSnippets) {
   request.query = parse("日本語");
   Result<SearchPage> cjk = searcher_.search(request);
   ASSERT_TRUE(cjk.has_value()) << cjk.error().message;
-  ASSERT_EQ(cjk->hits.size(), 1u);
+  ASSERT_EQ(cjk->hits.size(), 1U);
   EXPECT_NE(cjk->hits.front().snippet.find("<b>"), std::string::npos) << cjk->hits.front().snippet;
 
   // Snippets are HTML-escaped.
   request.query = parse("lunch");
-  request.snippet_text = [](MessageId) { return std::string("<script>lunch</script> & more"); };
+  request.snippet_text = [](MessageId) {
+    return std::string("<script>lunch</script> & more");
+  };
   Result<SearchPage> escaped = searcher_.search(request);
   ASSERT_TRUE(escaped.has_value());
   for (const SearchHit& h : escaped->hits) {
@@ -333,7 +346,7 @@ TEST_F(SearcherTest, SeesLaterCommits) {
   EXPECT_EQ(ids("subject:fresh"), (std::vector<std::int64_t>{100}));
   Result<std::uint64_t> count = searcher_.doc_count();
   ASSERT_TRUE(count.has_value());
-  EXPECT_EQ(*count, 7u);
+  EXPECT_EQ(*count, 7U);
 }
 
 TEST(SearcherPaging, WalksEveryHitOnceInDateOrder) {
@@ -352,9 +365,9 @@ TEST(SearcherPaging, WalksEveryHitOnceInDateOrder) {
       s.body = i % 2 == 0 ? "even body" : "odd body";
       // Many equal dates (groups of 5), some without a Date: header: ties are broken by id.
       if (i % 10 == 0) {
-        s.archived_at = utc(2023, 1, 1) + (i / 5) * 3600;
+        s.archived_at = utc(2023, 1, 1) + std::int64_t{i / 5} * 3600;
       } else {
-        s.date = utc(2023, 1, 1) + (i / 5) * 3600;
+        s.date = utc(2023, 1, 1) + std::int64_t{i / 5} * 3600;
       }
       items.push_back(make_item(s));
     }
@@ -373,12 +386,14 @@ TEST(SearcherPaging, WalksEveryHitOnceInDateOrder) {
         Result<SearchPage> page = searcher.search(request);
         ASSERT_TRUE(page.has_value()) << page.error().message;
         EXPECT_EQ(page->total_estimate, expected_total);
-        for (const SearchHit& h : page->hits) walked.push_back(to_int(h.id));
+        for (const SearchHit& h : page->hits) {
+          walked.push_back(to_int(h.id));
+        }
         if (!page->has_more) {
           EXPECT_EQ(walked.size(), expected_total);
           break;
         }
-        ASSERT_EQ(page->hits.size(), 7u);
+        ASSERT_EQ(page->hits.size(), 7U);
         request.offset += page->hits.size();
       }
       // Every hit exactly once...
@@ -388,7 +403,9 @@ TEST(SearcherPaging, WalksEveryHitOnceInDateOrder) {
       // ...in (date, id) order: dates grow with i/5 and ties go by id, so it is id order.
       std::vector<std::int64_t> sorted = walked;
       std::sort(sorted.begin(), sorted.end());
-      if (sort == SearchRequest::Sort::kDateDesc) std::reverse(sorted.begin(), sorted.end());
+      if (sort == SearchRequest::Sort::kDateDesc) {
+        std::reverse(sorted.begin(), sorted.end());
+      }
       EXPECT_EQ(walked, sorted);
     }
   }
@@ -411,14 +428,14 @@ TEST(SearcherMissingIndex, EmptyResultsNotErrors) {
     Result<SearchPage> page = searcher.search(request);
     ASSERT_TRUE(page.has_value()) << page.error().message;
     EXPECT_TRUE(page->hits.empty());
-    EXPECT_EQ(page->total_estimate, 0u);
+    EXPECT_EQ(page->total_estimate, 0U);
     EXPECT_FALSE(page->has_more);
     Result<std::vector<MessageId>> all = searcher.all_matches(parse("*"));
     ASSERT_TRUE(all.has_value()) << all.error().message;
     EXPECT_TRUE(all->empty());
     Result<std::uint64_t> count = searcher.doc_count();
     ASSERT_TRUE(count.has_value());
-    EXPECT_EQ(*count, 0u);
+    EXPECT_EQ(*count, 0U);
   }
   // Once the writer creates the index, the same Searcher finds its documents.
   const auto path = dir.path() / "later";
@@ -448,7 +465,8 @@ TEST(SearcherStemming, DroppedDuplicateStemsStillMatch) {
   {
     Result<IndexWriter> writer = IndexWriter::open(dir.path());
     ASSERT_TRUE(writer.has_value()) << writer.error().message;
-    const char* const bodies[] = {"object", "objects", "run", "running", "runs and run"};
+    const std::array<const char*, 5> bodies = {"object", "objects", "run", "running",
+                                               "runs and run"};
     std::vector<IndexItem> items;
     for (int i = 0; i < 5; ++i) {
       MessageSpec s;

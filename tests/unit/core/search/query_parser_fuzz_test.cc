@@ -1,13 +1,13 @@
 // Fuzz-style robustness test for parse_query: random bytes, truncations and mutations of valid
 // queries. Every input must either parse (and render) or fail with kInvalidArgument and a
 // message that names a column (or the length limit); nothing may crash, hang or leak.
-#include <gtest/gtest.h>
-
 #include <cstddef>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/search/query.h"
 #include "core/search/query_parser.h"
@@ -16,7 +16,7 @@ namespace mailvault::search {
 namespace {
 
 const std::vector<std::string>& seeds() {
-  static const std::vector<std::string> kSeeds = {
+  static const std::vector<std::string> list = {
       "from:alice@example.com subject:\"status report\" -has:attachment",
       "date:2024-01-01..2024-03-31 (invoice OR receipt) larger:1M smaller:2G",
       "NOT a AND (b OR -c) \"phrase with \\\"quotes\\\"\" pre* 日本語のテスト",
@@ -24,7 +24,7 @@ const std::vector<std::string>& seeds() {
       "before:2024-03-01 after:2023 date:2024-02 to:bob cc:carol bcc:dave body:x",
       "attachment:pdf filename:report.pdf frm:x 10:30 Re: ((a)) -- - *",
   };
-  return kSeeds;
+  return list;
 }
 
 void check(std::string_view input) {
@@ -47,8 +47,8 @@ TEST(QueryParserFuzz, TruncationsOfValidQueries) {
   for (const std::string& seed : seeds()) {
     ASSERT_TRUE(parse_query(seed).has_value()) << seed;
     for (std::size_t n = 0; n <= seed.size(); ++n) {
-      check(std::string_view(seed).substr(0, n));
-      check(std::string_view(seed).substr(n));
+      check(std::string_view{seed}.substr(0, n));
+      check(std::string_view{seed}.substr(n));
     }
   }
 }
@@ -62,10 +62,18 @@ TEST(QueryParserFuzz, MutationsOfValidQueries) {
     for (int e = 0; e < edits && !s.empty(); ++e) {
       const std::size_t at = rng() % s.size();
       switch (rng() % 4) {
-        case 0: s.erase(at, 1 + rng() % 4); break;
-        case 1: s.insert(at, 1, kAlphabet[rng() % kAlphabet.size()]); break;
-        case 2: s[at] = kAlphabet[rng() % kAlphabet.size()]; break;
-        default: s.insert(at, s.substr(rng() % s.size(), rng() % 12)); break;
+        case 0:
+          s.erase(at, 1 + rng() % 4);
+          break;
+        case 1:
+          s.insert(at, 1, kAlphabet[rng() % kAlphabet.size()]);
+          break;
+        case 2:
+          s[at] = kAlphabet[rng() % kAlphabet.size()];
+          break;
+        default:
+          s.insert(at, s.substr(rng() % s.size(), rng() % 12));
+          break;
       }
     }
     check(s);
@@ -76,7 +84,9 @@ TEST(QueryParserFuzz, RandomBytes) {
   std::mt19937 rng(7);
   for (int iteration = 0; iteration < 20000; ++iteration) {
     std::string s(rng() % 64, '\0');
-    for (char& c : s) c = static_cast<char>(rng() & 0xff);
+    for (char& c : s) {
+      c = static_cast<char>(rng() & 0xff);
+    }
     check(s);
   }
 }
@@ -89,10 +99,14 @@ TEST(QueryParserFuzz, PathologicalShapes) {
   check(std::string(kMaxQueryBytes, '*'));
   check(std::string(kMaxQueryBytes + 1, 'a'));
   std::string alternating;
-  while (alternating.size() + 4 < kMaxQueryBytes) alternating += "(a)";
+  while (alternating.size() + 4 < kMaxQueryBytes) {
+    alternating += "(a)";
+  }
   check(alternating);
   std::string fields;
-  while (fields.size() + 10 < kMaxQueryBytes) fields += "from:(a ";
+  while (fields.size() + 10 < kMaxQueryBytes) {
+    fields += "from:(a ";
+  }
   check(fields);
 }
 

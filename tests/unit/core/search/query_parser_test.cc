@@ -1,9 +1,9 @@
 #include "core/search/query_parser.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <string_view>
+
+#include <gtest/gtest.h>
 
 #include "core/search/query.h"
 
@@ -120,6 +120,7 @@ INSTANTIATE_TEST_SUITE_P(Language, ParsesTo, ::testing::Values(
     Case{"((a))", "(all \"a\")"},
     Case{"from:\"Alice Smith\" -has:attachment larger:10K",
          "(and (from (phrase \"Alice Smith\")) (not (has-attachment)) (size 10241 *))"}));
+
 // clang-format on
 
 struct ErrorCase {
@@ -192,6 +193,7 @@ INSTANTIATE_TEST_SUITE_P(Language, FailsWith, ::testing::Values(
     ErrorCase{"é\xc3", "column 2: invalid UTF-8"},
     ErrorCase{"\xed\xa0\x80", "column 1: invalid UTF-8"},      // surrogate
     ErrorCase{"\xc0\xaf", "column 1: invalid UTF-8"}));        // overlong
+
 // clang-format on
 
 TEST(QueryParser, NestingLimit) {
@@ -225,7 +227,9 @@ TEST(QueryParser, LengthLimit) {
 
 TEST(QueryParser, LongChainsStayFlat) {
   std::string nots;
-  for (int i = 0; i < 16000; ++i) nots += "NOT ";
+  for (int i = 0; i < 16000; ++i) {
+    nots += "NOT ";
+  }
   nots += "a";
   Result<Query> q = parse_query(nots);
   ASSERT_TRUE(q.has_value()) << q.error().message;
@@ -236,11 +240,13 @@ TEST(QueryParser, LongChainsStayFlat) {
   EXPECT_EQ(to_string(*minus), "(not (all \"a\"))");
 
   std::string ors = "a";
-  for (int i = 0; i < 10000; ++i) ors += " OR a";
+  for (int i = 0; i < 10000; ++i) {
+    ors += " OR a";
+  }
   Result<Query> o = parse_query(ors);
   ASSERT_TRUE(o.has_value()) << o.error().message;
   ASSERT_TRUE(std::holds_alternative<Or>(o->node));
-  EXPECT_EQ(std::get<Or>(o->node).children.size(), 10001u);
+  EXPECT_EQ(std::get<Or>(o->node).children.size(), 10001U);
 }
 
 TEST(QueryParser, DateBoundsAreUtcDays) {
