@@ -30,11 +30,12 @@ int run_reindex(const CommonServerOptions& options, const std::string& language)
   index::IndexOptions io;
   io.language = language;
   {
-    // Refuse while a server writes the live index: its lock would make this open fail.
+    // Refuse while a server writes the live index (its lock makes this open fail). Any other
+    // failure (an old schema version, another language) is exactly what a rebuild repairs.
     std::error_code ec;
     if (fs::exists(live, ec)) {
       auto probe = index::IndexWriter::open(live, io);
-      if (!probe) {
+      if (!probe && probe.error().code == Code::kUnavailable) {
         return fail(fmt::format("cannot rebuild the index: {} (stop `mailvault serve` first)",
                                 probe.error().message));
       }
@@ -52,10 +53,15 @@ int run_reindex(const CommonServerOptions& options, const std::string& language)
   if (tty) std::cerr << '\n';
   if (!st) return fail(st.error());
   const auto count = writer->doc_count();
+  // A freshly built index is about twice the size of a packed one: compact it into place.
+  const fs::path packed = s.data_dir / "index.packed";
+  fs::remove_all(packed, ec);
+  if (auto packed_ok = writer->compact_to(packed); !packed_ok) return fail(packed_ok.error());
   { auto closing = std::move(*writer); }
+  fs::remove_all(fresh, ec);
   fs::remove_all(old, ec);
   if (fs::exists(live, ec)) fs::rename(live, old, ec);
-  fs::rename(fresh, live, ec);
+  fs::rename(packed, live, ec);
   if (ec) return fail(fmt::format("cannot move the new index into place: {}", ec.message()));
   fs::remove_all(old, ec);
   std::cout << fmt::format("reindexed {} messages into {}\n", count, live.string());
