@@ -321,9 +321,7 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
     sr.offset = *offset;
     sr.limit = req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
     sr.snippet_text = [this](MessageId id) -> std::string {
-      auto meta = archive_.meta(id);
-      if (!meta) return {};
-      auto text = archive_.search_text(*meta);
+      auto text = archive_.search_text(id);
       return text ? std::move(text->body_text) : std::string{};
     };
     auto page = thread_searcher().search(sr);

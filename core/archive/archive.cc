@@ -442,6 +442,49 @@ Result<mime::ParsedMessage> Archive::search_text(const MessageMeta& meta) {
   return parsed;
 }
 
+Result<std::string> Archive::sha256_of(MessageId id) {
+  {
+    std::lock_guard lock(sha_mu_);
+    auto it = sha_cache_.find(to_int(id));
+    if (it != sha_cache_.end()) return it->second;
+    if (to_int(id) <= sha_cache_max_id_) {
+      return make_error(Code::kNotFound, fmt::format("no message with id {}", to_int(id)));
+    }
+  }
+  // Load every id above what the cache knows (ids only grow; rows are never deleted here).
+  std::int64_t after = 0;
+  {
+    std::lock_guard lock(sha_mu_);
+    after = sha_cache_max_id_;
+  }
+  auto rows = pg::read(pool_, "archive_sha_cache", [&](pqxx::read_transaction& tx) {
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    for (const auto& row : tx.exec_params(
+             "SELECT id, encode(sha256, 'hex') FROM messages WHERE id > $1 ORDER BY id", after)) {
+      out.emplace_back(row[0].as<std::int64_t>(), row[1].as<std::string>());
+    }
+    return out;
+  });
+  if (!rows) return rows.error();
+  std::lock_guard lock(sha_mu_);
+  for (auto& [row_id, sha] : *rows) {
+    sha_cache_.emplace(row_id, std::move(sha));
+    sha_cache_max_id_ = std::max(sha_cache_max_id_, row_id);
+  }
+  auto it = sha_cache_.find(to_int(id));
+  if (it == sha_cache_.end()) return make_error(Code::kNotFound, fmt::format("no message with id {}", to_int(id)));
+  return it->second;
+}
+
+Result<mime::ParsedMessage> Archive::search_text(MessageId id) {
+  auto sha = sha256_of(id);
+  if (!sha) return sha.error();
+  MessageMeta meta;
+  meta.id = id;
+  meta.sha256_hex = std::move(*sha);
+  return search_text(meta);
+}
+
 Result<ArchiveStats> Archive::stats() {
   return pg::read(pool_, "archive_stats", [&](pqxx::read_transaction& tx) {
     ArchiveStats s;

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +103,10 @@ class Archive {
   Result<std::vector<MessageRow>> rows(const std::vector<MessageId>& ids);
   // The decoded text sidecar (everything but HTML); re-parses the blob if the sidecar is missing.
   Result<mime::ParsedMessage> search_text(const MessageMeta& meta);
+  // The same by id, without a database round trip once the id is known to the id -> SHA-256
+  // cache (ids and hashes never change; the cache loads new ids in bulk). Thread-safe.
+  Result<mime::ParsedMessage> search_text(MessageId id);
+  Result<std::string> sha256_of(MessageId id);
   Result<ArchiveStats> stats();
 
   // Appends to the audit log (every read of archived mail is recorded).
@@ -112,6 +118,9 @@ class Archive {
  private:
   pg::Pool& pool_;
   BlobStore& blobs_;
+  std::mutex sha_mu_;
+  std::unordered_map<std::int64_t, std::string> sha_cache_;  // id -> sha256 hex
+  std::int64_t sha_cache_max_id_ = 0;
   ThreadPool* workers_;
   ArchiveOptions options_;
 };
