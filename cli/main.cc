@@ -93,8 +93,15 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // The contract: exit status 1 and one line naming what is wrong.
+    return fail(std::string(e.what()) + " (see mailvault --help)");
   }
   if (!mailvault::log::set_level(log_level)) return fail("--log-level: unknown level '" + log_level + "'");
   (void)config_file;

@@ -388,8 +388,10 @@ class Server:
         return os.path.join(self.data_dir, "admin.token")
 
     def command(self):
-        cmd = [mailvault_bin(), "--log-level", self.log_level, "serve", "--data-dir", self.data_dir,
-               "--grpc-listen", "127.0.0.1:0"]
+        cmd = [mailvault_bin()]
+        if "--log-level" not in self.extra_args:
+            cmd += ["--log-level", self.log_level]
+        cmd += ["serve", "--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0"]
         if self.database_url:
             cmd += ["--database-url", self.database_url]
         if self.roles:
