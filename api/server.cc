@@ -299,7 +299,15 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
  private:
   index::Searcher& thread_searcher() {
     thread_local std::unique_ptr<index::Searcher> searcher;
-    if (!searcher) searcher = std::make_unique<index::Searcher>(options_.index_dir);
+    if (!searcher) {
+      searcher = std::make_unique<index::Searcher>(options_.index_dir);
+      // Phrases are verified against the decoded text sidecar (the index keeps no positions).
+      searcher->set_text_loader([this](MessageId id) -> std::optional<mime::ParsedMessage> {
+        auto text = archive_.search_text(id);
+        if (!text) return std::nullopt;
+        return std::move(*text);
+      });
+    }
     return *searcher;
   }
 

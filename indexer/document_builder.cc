@@ -48,21 +48,14 @@ DocumentBuilder::DocumentBuilder(const std::string& language, std::size_t max_te
   configure_term_generator(tg_, stem_);
 }
 
-void DocumentBuilder::end_field() {
-  tg_.increase_termpos(kFieldPositionGap);
-}
-
 void DocumentBuilder::text(IndexField field, std::string_view value) {
   if (value.empty()) {
     return;
   }
   const std::string_view clipped = clip_utf8(value, max_text_bytes_);
   const Xapian::Utf8Iterator it(clipped.data(), clipped.size());
-  if ((field_spec(field).flags & kPositional) != 0) {
-    tg_.index_text(it, 1, std::string(prefix_of(field)));
-  } else {
-    tg_.index_text_without_positions(it, 1, std::string(prefix_of(field)));
-  }
+  // No positions (schema.h): phrases are verified on the message text instead.
+  tg_.index_text_without_positions(it, 1, std::string(prefix_of(field)));
 }
 
 bool DocumentBuilder::is_own_stem(const std::string& stem) {
@@ -99,16 +92,12 @@ void DocumentBuilder::drop_duplicate_stems(Xapian::Document& doc) {
   }
 }
 
-// Names and addresses as words, plus one exact term per full address. A one-position gap after
-// each name and each address keeps phrases inside one of them ("Smith Alice" does not match
-// "Alice Smith <alice@...>", nor "bob carol" two recipients).
+// Names and addresses as words, plus one exact term per full address.
 void DocumentBuilder::addresses(IndexField field, const std::vector<const mime::Address*>& list) {
   const std::string prefix(prefix_of(field));
   for (const mime::Address* a : list) {
     text(field, a->name);
-    tg_.increase_termpos(1);
     text(field, a->email);
-    tg_.increase_termpos(1);
     std::string_view email = a->email;  // as the query side trims it (query_compiler.cc)
     while (!email.empty() && (email.front() == ' ' || email.front() == '<')) {
       email.remove_prefix(1);
@@ -120,7 +109,6 @@ void DocumentBuilder::addresses(IndexField field, const std::vector<const mime::
       doc_->add_boolean_term(exact_term(prefix, email));
     }
   }
-  end_field();
 }
 
 Xapian::Document DocumentBuilder::build(const MessageMeta& meta,
@@ -128,12 +116,10 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta,
   Xapian::Document doc;
   doc_ = &doc;
   tg_.set_document(doc);
-  tg_.set_termpos(0);
 
   doc.add_boolean_term(unique_term(meta.id));
 
   text(IndexField::kSubject, parsed.subject);
-  end_field();
 
   // From and Sender share the from field; a Sender equal to a From address adds nothing.
   std::vector<const mime::Address*> from = pointers(parsed.from);
@@ -153,12 +139,8 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta,
 
   for (const mime::Attachment& a : parsed.attachments) {
     text(IndexField::kFilename, a.filename);
-    tg_.increase_termpos(1);
   }
-  end_field();
-
   text(IndexField::kBody, parsed.body_text);
-  end_field();
   text(IndexField::kAttachmentText, parsed.attachment_text);
   if (!stem_.is_none()) {
     drop_duplicate_stems(doc);

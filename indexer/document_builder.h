@@ -28,7 +28,6 @@ class DocumentBuilder {
  private:
   void text(IndexField field, std::string_view value);
   void addresses(IndexField field, const std::vector<const mime::Address*>& list);
-  void end_field();
   void drop_duplicate_stems(Xapian::Document& doc);
   bool is_own_stem(const std::string& stem);
 

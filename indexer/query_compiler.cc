@@ -65,10 +65,6 @@ bool is_address_field(IndexField f) {
   return (field_spec(f).flags & kAddress) != 0;
 }
 
-bool is_positional(IndexField f) {
-  return (field_spec(f).flags & kPositional) != 0;
-}
-
 // One word in one field: stemmed form OR exact form (exact only when asked, or when the
 // TermGenerator wrote no stemmed form for it). A document whose Z<prefix><s> was dropped as a
 // duplicate of <prefix><s> (schema.h) is found by that exact term instead.
@@ -85,23 +81,35 @@ Xapian::Query word_in(const QueryTerm& t, const std::string& prefix, bool exact_
   return {Xapian::Query::OP_OR, stemmed, exact};
 }
 
-// Several words in order: a phrase where the field has positions, else all of them.
-Xapian::Query sequence_in(const std::vector<QueryTerm>& terms, IndexField f) {
+}  // namespace
+
+// Several words in order in one field: all of their exact terms AND, given text to check
+// against, a PhraseCheck that they are adjacent there (schema.h: the index has no positions).
+Xapian::Query QueryCompiler::sequence_in(const std::vector<QueryTerm>& terms, IndexField f) {
   const std::string prefix(prefix_of(f));
   std::vector<Xapian::Query> parts;
-  parts.reserve(terms.size());
+  parts.reserve(terms.size() + 1);
   for (const QueryTerm& t : terms) {
     parts.emplace_back(prefix + t.exact);
   }
   if (parts.size() == 1) {
     return parts.front();
   }
-  return {is_positional(f) ? Xapian::Query::OP_PHRASE : Xapian::Query::OP_AND, parts.begin(),
-          parts.end()};
+  if (texts_) {
+    std::vector<std::string> phrase;
+    phrase.reserve(terms.size());
+    for (const QueryTerm& t : terms) {
+      phrase.push_back(t.exact);
+    }
+    // Xapian holds the leaf by reference count from here on.
+    parts.emplace_back((new PhraseCheck(texts_, f, std::move(phrase)))->release());
+  }
+  return {Xapian::Query::OP_AND, parts.begin(), parts.end()};
 }
 
 // One white-space-separated word in one field; nullopt when it has nothing indexable.
-std::optional<Xapian::Query> chunk_in(const QueryChunk& chunk, IndexField f, bool exact_only) {
+std::optional<Xapian::Query> QueryCompiler::chunk_in(const QueryChunk& chunk, IndexField f,
+                                                     bool exact_only) {
   const std::string prefix(prefix_of(f));
   if (is_address_field(f)) {
     const std::string_view address = trim_address(chunk.raw);
@@ -117,6 +125,8 @@ std::optional<Xapian::Query> chunk_in(const QueryChunk& chunk, IndexField f, boo
   }
   return sequence_in(chunk.terms, f);
 }
+
+namespace {
 
 // The last word of a prefix search in one field: its leading pieces exactly, the last as a
 // wildcard (an address prefix in an address field: a wildcard over full-address terms).
@@ -164,8 +174,10 @@ Xapian::Query value_range(Slot slot, std::optional<double> lo, std::optional<dou
 QueryCompiler::QueryCompiler(const std::string& language)
     : stem_(make_stemmer(language)), tokenizer_(stem_) {}
 
-Xapian::Query QueryCompiler::compile(const search::Query& query) {
+Xapian::Query QueryCompiler::compile(const search::Query& query, TextLoader loader) {
+  texts_ = loader ? std::make_shared<PhraseTexts>(std::move(loader)) : nullptr;
   Compiled c = node(query);
+  texts_.reset();  // the query's leaves keep it alive
   return c.filter ? unweighted(c.query) : c.query;
 }
 
@@ -280,40 +292,29 @@ QueryCompiler::Compiled QueryCompiler::text(const Text& t) {
         }
       }
       break;
-    case Text::Kind::kPhrase:
+    case Text::Kind::kPhrase: {
+      // The words of every chunk as one sequence; a single word is its exact term.
+      std::vector<QueryTerm> all;
+      for (const QueryChunk& chunk : chunks) {
+        all.insert(all.end(), chunk.terms.begin(), chunk.terms.end());
+      }
       if (chunks.size() == 1) {
         const QueryChunk& chunk = chunks.front();
+        if (auto q = each_field([&](IndexField f) { return chunk_in(chunk, f, true); })) {
+          conjuncts.push_back(std::move(*q));
+        }
+      } else if (!all.empty()) {
         if (auto q = each_field([&](IndexField f) -> std::optional<Xapian::Query> {
-              // As below: no all-of-the-words stand-in for an unfielded phrase.
-              if (!is_positional(f) && t.field == search::Field::kAll && chunk.terms.size() > 1) {
-                return std::nullopt;
+              if (all.size() == 1) {
+                return word_in(all.front(), std::string(prefix_of(f)), true);
               }
-              return chunk_in(chunk, f, true);
+              return sequence_in(all, f);
             })) {
           conjuncts.push_back(std::move(*q));
         }
-      } else {
-        std::vector<QueryTerm> all;
-        for (const QueryChunk& chunk : chunks) {
-          all.insert(all.end(), chunk.terms.begin(), chunk.terms.end());
-        }
-        if (!all.empty()) {
-          if (auto q = each_field([&](IndexField f) -> std::optional<Xapian::Query> {
-                if (all.size() == 1) {
-                  return word_in(all.front(), std::string(prefix_of(f)), true);
-                }
-                // Unfielded phrases stay precise: fields without positions (attachment text)
-                // only take part when asked for by name, as all-of-the-words.
-                if (!is_positional(f) && t.field == search::Field::kAll) {
-                  return std::nullopt;
-                }
-                return sequence_in(all, f);
-              })) {
-            conjuncts.push_back(std::move(*q));
-          }
-        }
       }
       break;
+    }
     case Text::Kind::kPrefix:
       for (std::size_t i = 0; i < chunks.size(); ++i) {
         const QueryChunk& chunk = chunks[i];

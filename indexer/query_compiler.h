@@ -6,9 +6,11 @@
 //                   each field of the query field (OR over fields for "anywhere"); a word that
 //                   the TermGenerator splits (foo-bar, a.b@c, CJK runs) is a phrase of its
 //                   pieces; an address (a@b.c) in an address field is its exact address term
-//   Text kPhrase    OP_PHRASE over the exact terms (one term: the exact term, not stemmed); in a
-//                   field without positions (attachment text) all of the exact terms, and only
-//                   when that field is named (attachment:"a b"), not for an unfielded phrase
+//   Text kPhrase    per field: OP_AND of the exact terms and a PhraseCheck leaf
+//                   (indexer/phrase_check.h) that verifies adjacency on the message text, in
+//                   that one field (OR over fields for "anywhere", so never across two); one
+//                   word: its exact term, not stemmed. Without a TextLoader there is no
+//                   PhraseCheck: a phrase is then all of its words
 //   Text kPrefix    OP_WILDCARD on <prefix><text> (the most frequent kWildcardLimit terms)
 //   boolean fields  their exact lower-cased term, as a filter (no weight)
 //   DateRange       OP_VALUE_RANGE / _GE / _LE on the Date (or archive-time) slot
@@ -19,11 +21,16 @@
 // Text with no indexable word (only punctuation) constrains nothing (MatchAll).
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <xapian.h>
 
 #include "core/search/query.h"
+#include "indexer/phrase_check.h"
+#include "indexer/schema.h"
 #include "indexer/term_generation.h"
 
 namespace mailvault::index {
@@ -39,7 +46,9 @@ class QueryCompiler {
 
   // Throws only Xapian::Error / std::bad_alloc. Matches only documents of our schema. Weights:
   // free-text conditions are scored (BM25); a query of filters only gives every match weight 0.
-  Xapian::Query compile(const search::Query& query);
+  // `loader` gives the text phrases are verified on (it is called while the query runs, on
+  // that thread; the query keeps a copy); empty: phrases match as all of their words.
+  Xapian::Query compile(const search::Query& query, TextLoader loader = {});
 
   const Xapian::Stem& stemmer() const { return stem_; }
 
@@ -52,11 +61,14 @@ class QueryCompiler {
   Compiled node(const search::Query& query);
   Compiled text(const search::Text& text);
   static Compiled boolean_text(const search::Text& text);
+  Xapian::Query sequence_in(const std::vector<QueryTerm>& terms, IndexField f);
+  std::optional<Xapian::Query> chunk_in(const QueryChunk& chunk, IndexField f, bool exact_only);
   Compiled all_of(const std::vector<search::Query>& children);
   Compiled any_of(const std::vector<search::Query>& children);
 
   Xapian::Stem stem_;
   QueryTokenizer tokenizer_;
+  std::shared_ptr<PhraseTexts> texts_;  // during compile(), when there is a loader
 };
 
 }  // namespace mailvault::index

@@ -9,38 +9,42 @@
 // stored in the index (snippets take the text from the archive).
 //
 // ─── Term prefixes (Omega/notmuch conventions) ───────────────────────────────────────────────
-//   prefix     field             kind       positions  contents
-//   Q          id                boolean    no         Q<decimal MessageId>, one per document
-//   (none)     body              free text  yes        ParsedMessage::body_text
-//   S          subject           free text  yes        Subject
-//   XFROM      from              free text  yes        From and Sender: names and addresses,
-//                                address               plus XFROM<full lower-case address>
-//   XTO        to                free text  yes        likewise for To
-//   XCC        cc                free text  yes        likewise for Cc
-//   XBCC       bcc               free text  yes        likewise for Bcc
-//   XFN        filename          free text  yes        attachment file names
-//   XAT        attachment text   free text  no         ParsedMessage::attachment_text (bulky,
-//                                                      often tables of numbers: a phrase here
-//                                                      is matched as all of its words)
-//   XMID       msgid             boolean    no         Message-ID, lower-case, no <>
-//   XLIST      list              boolean    no         List-Id, lower-case
-//   XACCOUNT   account           boolean    no         source account names, lower-case
-//   XFOLDER    folder            boolean    no         source folder names, lower-case
-//   XHAS       has               boolean    no         XHASattachment when it has attachments
-//   Z<prefix>  stemmed forms     free text  no         Xapian's STEM_SOME terms of every free
-//                                                      text field (Z + prefix + stem), except
-//                                                      duplicates (below)
+//   prefix     field             kind       contents
+//   Q          id                boolean    Q<decimal MessageId>, one per document
+//   (none)     body              free text  ParsedMessage::body_text
+//   S          subject           free text  Subject
+//   XFROM      from              free text  From and Sender: names and addresses,
+//                                address    plus XFROM<full lower-case address>
+//   XTO        to                free text  likewise for To
+//   XCC        cc                free text  likewise for Cc
+//   XBCC       bcc               free text  likewise for Bcc
+//   XFN        filename          free text  attachment file names
+//   XAT        attachment text   free text  ParsedMessage::attachment_text
+//   XMID       msgid             boolean    Message-ID, lower-case, no <>
+//   XLIST      list              boolean    List-Id, lower-case
+//   XACCOUNT   account           boolean    source account names, lower-case
+//   XFOLDER    folder            boolean    source folder names, lower-case
+//   XHAS       has               boolean    XHASattachment when it has attachments
+//   Z<prefix>  stemmed forms     free text  Xapian's STEM_SOME terms of every free text field
+//                                           (Z + prefix + stem), except duplicates (below)
 //
-// Free-text terms come from Xapian::TermGenerator (lower-cased words, FLAG_CJK_NGRAM: CJK text
-// as unigrams with positions plus bigrams) with STEM_SOME: the exact word with positions, and
-// Z<prefix><stem> without. A stemmed term Z<prefix><s> is dropped when the same document has the
-// exact term <prefix><s> and s is its own stem ("object" -> Zobject beside object): the query
-// compiler then also asks for <prefix><s>, so matches are unchanged, and a quarter of all
-// postings (and of the writer's time) is saved. Words longer than kMaxWordBytes are skipped by
-// the TermGenerator;
-// boolean and address terms longer than kMaxTermBytes are shortened by bounded_term(). Each
-// field's positions start kFieldPositionGap after the previous field's, so phrases never span
-// two fields.
+// No term has positions (schema version 2; version 1 stored them for every field but the
+// attachment text). Positions were half of the index and a large share of the single writer
+// thread's time, and served only phrases. A phrase (and a word the TermGenerator splits, such
+// as foo-bar or CJK runs) is now found as all of its words' exact terms, then verified on the
+// candidate's decoded text (indexer/phrase_check.h): the words, split and lower-cased exactly as
+// the TermGenerator does, must occur contiguously inside one field (one address name, one
+// address, one file name), never across two. Without a text loader the search falls back to
+// all of the words.
+//
+// Free-text terms come from Xapian::TermGenerator::index_text_without_positions (lower-cased
+// words, FLAG_CJK_NGRAM: CJK text as unigrams plus bigrams) with STEM_SOME: the exact word, and
+// Z<prefix><stem>. A stemmed term Z<prefix><s> is dropped when the same document has the exact
+// term <prefix><s> and s is its own stem ("object" -> Zobject beside object): the query compiler
+// then also asks for <prefix><s>, so matches are unchanged, and a quarter of all postings (and
+// of the writer's time) is saved. Words longer than kMaxWordBytes are skipped by the
+// TermGenerator; boolean and address terms longer than kMaxTermBytes are shortened by
+// bounded_term().
 //
 // There is no unprefixed copy of the header fields: the query compiler expands "anywhere"
 // (search::Field::kAll) into an OR over every free-text prefix instead, so the body is indexed
@@ -78,7 +82,7 @@
 
 namespace mailvault::index {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr std::string_view kSchemaVersionKey = "mailvault.schema";
 inline constexpr std::string_view kStemLanguageKey = "mailvault.stem_language";
 
@@ -89,7 +93,6 @@ constexpr std::uint32_t slot_number(Slot slot) {
   return static_cast<std::uint32_t>(slot);
 }
 
-inline constexpr std::uint32_t kFieldPositionGap = 100;
 inline constexpr std::size_t kMaxTermBytes = 240;  // Xapian's hard limit is 245
 inline constexpr unsigned kMaxWordBytes = 64;      // TermGenerator::set_max_word_length
 
@@ -112,10 +115,9 @@ enum class IndexField : std::uint8_t {
 };
 
 enum FieldFlag : std::uint8_t {
-  kBoolean = 1 << 0,     // exact terms (add_boolean_term), compared lower-cased
-  kFreeText = 1 << 1,    // TermGenerator terms, exact + Z<prefix>stem
-  kPositional = 1 << 2,  // free text with positions (phrases work)
-  kAddress = 1 << 3,     // also one exact term per full lower-cased address
+  kBoolean = 1 << 0,   // exact terms (add_boolean_term), compared lower-cased
+  kFreeText = 1 << 1,  // TermGenerator terms (no positions), exact + Z<prefix>stem
+  kAddress = 1 << 2,   // also one exact term per full lower-cased address
 };
 
 struct FieldSpec {
@@ -127,13 +129,13 @@ struct FieldSpec {
 
 inline constexpr std::array<FieldSpec, 14> kFields{{
     {IndexField::kId, "id", "Q", kBoolean},
-    {IndexField::kBody, "body", "", kFreeText | kPositional},
-    {IndexField::kSubject, "subject", "S", kFreeText | kPositional},
-    {IndexField::kFrom, "from", "XFROM", kFreeText | kPositional | kAddress},
-    {IndexField::kTo, "to", "XTO", kFreeText | kPositional | kAddress},
-    {IndexField::kCc, "cc", "XCC", kFreeText | kPositional | kAddress},
-    {IndexField::kBcc, "bcc", "XBCC", kFreeText | kPositional | kAddress},
-    {IndexField::kFilename, "filename", "XFN", kFreeText | kPositional},
+    {IndexField::kBody, "body", "", kFreeText},
+    {IndexField::kSubject, "subject", "S", kFreeText},
+    {IndexField::kFrom, "from", "XFROM", kFreeText | kAddress},
+    {IndexField::kTo, "to", "XTO", kFreeText | kAddress},
+    {IndexField::kCc, "cc", "XCC", kFreeText | kAddress},
+    {IndexField::kBcc, "bcc", "XBCC", kFreeText | kAddress},
+    {IndexField::kFilename, "filename", "XFN", kFreeText},
     {IndexField::kAttachmentText, "attachment_text", "XAT", kFreeText},
     {IndexField::kMessageId, "msgid", "XMID", kBoolean},
     {IndexField::kListId, "list", "XLIST", kBoolean},
@@ -183,7 +185,7 @@ constexpr bool validate_fields() {
     if (boolean == text) {
       return false;
     }
-    if ((f.flags & (kPositional | kAddress)) != 0 && !text) {
+    if ((f.flags & kAddress) != 0 && !text) {
       return false;
     }
     if (f.prefix.empty()) {

@@ -9,6 +9,7 @@
 
 #include <xapian.h>
 
+#include "indexer/phrase_check.h"
 #include "indexer/query_compiler.h"
 #include "indexer/schema.h"
 #include "indexer/term_generation.h"
@@ -27,6 +28,7 @@ struct Searcher::Impl {
   std::string context;  // "index at DIR"
   std::optional<Xapian::Database> db;
   std::optional<QueryCompiler> compiler;  // stems like the index (its stored language)
+  TextLoader loader;                      // set_text_loader()
 
   // Opens the index on first use. false: there is no index yet (nothing to find).
   Result<bool> ensure_open() {
@@ -94,6 +96,10 @@ Searcher::Searcher(std::filesystem::path dir) : impl_(std::make_unique<Impl>()) 
   impl_->dir = std::move(dir);
 }
 
+void Searcher::set_text_loader(TextLoader loader) {
+  impl_->loader = std::move(loader);
+}
+
 Searcher::Searcher(Searcher&&) noexcept = default;
 Searcher& Searcher::operator=(Searcher&&) noexcept = default;
 Searcher::~Searcher() = default;
@@ -103,7 +109,8 @@ Result<SearchPage> Searcher::search(const SearchRequest& request) {
   return impl.with_database<SearchPage>(
       [&](Xapian::Database& db) -> Result<SearchPage> {
         Xapian::Enquire enquire(db);
-        enquire.set_query(impl.compiler->compile(request.query));
+        enquire.set_query(impl.compiler->compile(
+            request.query, request.load_text ? request.load_text : impl.loader));
         switch (request.sort) {
           case SearchRequest::Sort::kRelevance:
             break;  // BM25, ties by docid
@@ -169,7 +176,7 @@ Result<std::vector<MessageId>> Searcher::all_matches(const search::Query& query)
   return impl.with_database<std::vector<MessageId>>(
       [&](Xapian::Database& db) -> Result<std::vector<MessageId>> {
         Xapian::Enquire enquire(db);
-        enquire.set_query(impl.compiler->compile(query));
+        enquire.set_query(impl.compiler->compile(query, impl.loader));
         enquire.set_weighting_scheme(Xapian::BoolWeight());
         enquire.set_docid_order(Xapian::Enquire::DONT_CARE);
         const Xapian::doccount docs = db.get_doccount();

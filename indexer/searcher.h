@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/base/ids.h"
 #include "core/base/result.h"
+#include "core/mime/parsed_message.h"
 #include "core/search/query.h"
 
 namespace mailvault::index {
@@ -32,6 +34,14 @@ struct SearchRequest {
   // Returns the text to cut a snippet from (the message's body text); may be empty, then hits
   // carry no snippet. Called once per hit, on the searching thread.
   std::function<std::string(MessageId)> snippet_text;
+  // Returns a message's decoded text (the archive's sidecar), or nullopt when unavailable.
+  // The index has no word positions (indexer/schema.h): a phrase ("a b", or a word the
+  // tokenizer splits such as foo-bar) is verified on this text, inside one field. Called on the
+  // searching thread for candidates that contain all of a phrase's words (the last message is
+  // cached); must not throw. When empty, the loader given to Searcher::set_text_loader is used;
+  // when that is empty too, a phrase matches as all of its words (adjacency unchecked), and a
+  // message the loader returns nullopt for is likewise judged by its words.
+  std::function<std::optional<mime::ParsedMessage>(MessageId)> load_text;
 };
 
 struct SearchHit {
@@ -62,6 +72,10 @@ class Searcher {
   Searcher(const Searcher&) = delete;
   Searcher& operator=(const Searcher&) = delete;
   ~Searcher();
+
+  // The default text loader for phrase verification (see SearchRequest::load_text), used by
+  // all_matches() and by search() requests without their own. Empty: none.
+  void set_text_loader(std::function<std::optional<mime::ParsedMessage>(MessageId)> loader);
 
   // Errors: kFailedPrecondition (index of another schema version: run `mailvault reindex`),
   // kDataLoss (corrupt index), kUnavailable / kInternal (other Xapian failures).

@@ -68,4 +68,23 @@ class QueryTokenizer {
   Xapian::TermGenerator tg_;
 };
 
+// Splits text into words exactly as the document builder's TermGenerator does
+// (configure_term_generator's word rules: Unicode lower-case, punctuation dropped, infix rules
+// for "don't" or "AT&T", CJK runs one word per character, words over kMaxWordBytes skipped),
+// without stemming. Used to verify phrases on a message's text (indexer/phrase_check.h); the
+// query side splits with QueryTokenizer, which uses the same rules. Not thread-safe.
+class WordSplitter {
+ public:
+  WordSplitter();
+
+  // The words of `text` in order.
+  std::vector<std::string> words(std::string_view text);
+
+  // The same, always through the TermGenerator (slower; the reference for words()).
+  std::vector<std::string> generator_words(std::string_view text);
+
+ private:
+  Xapian::TermGenerator tg_;
+};
+
 }  // namespace mailvault::index

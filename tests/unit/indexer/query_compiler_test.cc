@@ -1,5 +1,6 @@
 #include "indexer/query_compiler.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,11 +38,35 @@ TEST(QueryCompiler, WordsMatchStemmedOrExactInEveryTextField) {
   EXPECT_FALSE(contains(compiled("running", "none"), "Zrun"));
 }
 
-TEST(QueryCompiler, SplitWordsBecomePhrases) {
+// The index has no positions (schema.h): a phrase is all of its exact terms, plus a
+// PhraseCheck leaf per field when there is text to verify against.
+TEST(QueryCompiler, PhrasesAreTermsPlusAVerifyingLeaf) {
   const std::string d = compiled("body:foo-bar");
-  EXPECT_TRUE(contains(d, "PHRASE")) << d;
+  EXPECT_FALSE(contains(d, "PHRASE ")) << d;
+  EXPECT_TRUE(contains(d, "(foo AND bar)")) << d;
   const std::string cjk = compiled("body:日本語");
-  EXPECT_TRUE(contains(cjk, "(日 PHRASE 3 本 PHRASE 3 語)")) << cjk;
+  EXPECT_TRUE(contains(cjk, "(日 AND 本 AND 語)")) << cjk;
+
+  QueryCompiler compiler("english");
+  const TextLoader loader = [](MessageId) {
+    return std::optional<mime::ParsedMessage>();
+  };
+  const std::string checked =
+      compiler.compile(parse("subject:\"Quarterly Report\""), loader).get_description();
+  EXPECT_TRUE(contains(checked,
+                       "Squarterly AND Sreport AND PostingSource(PhraseCheck(S: "
+                       "quarterly report))"))
+      << checked;
+  // Unfielded: one check per field, each AND-ed with that field's terms.
+  const std::string any = compiler.compile(parse("\"foo bar\""), loader).get_description();
+  for (const char* leaf : {"PhraseCheck(body: foo bar)", "PhraseCheck(S: foo bar)",
+                           "PhraseCheck(XFROM: foo bar)", "PhraseCheck(XAT: foo bar)"}) {
+    EXPECT_TRUE(contains(any, leaf)) << leaf << " in " << any;
+  }
+  // One word needs no check; without a loader there is none.
+  EXPECT_FALSE(
+      contains(compiler.compile(parse("\"foo\""), loader).get_description(), "PhraseCheck"));
+  EXPECT_FALSE(contains(compiled("\"foo bar\""), "PhraseCheck"));
 }
 
 TEST(QueryCompiler, AddressesAreExactInAddressFields) {
@@ -50,7 +75,7 @@ TEST(QueryCompiler, AddressesAreExactInAddressFields) {
   // Anywhere: exact in address fields, a phrase in the other text fields.
   const std::string any = compiled("alice@example.com");
   EXPECT_TRUE(contains(any, "XTOalice@example.com")) << any;
-  EXPECT_TRUE(contains(any, "(alice PHRASE 3 example PHRASE 3 com)")) << any;
+  EXPECT_TRUE(contains(any, "(alice AND example AND com)")) << any;
 }
 
 TEST(QueryCompiler, BooleanConditionsAreUnweightedFilters) {

@@ -6,15 +6,20 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <xapian.h>
 
 #include "index_test_support.h"
 #include "indexer/index_writer.h"
+#include "indexer/phrase_check.h"
+#include "indexer/schema.h"
 
 namespace mailvault::index {
 namespace {
@@ -100,14 +105,24 @@ class SearcherTest : public ::testing::Test {
     std::vector<IndexItem> items;
     for (const MessageSpec& s : corpus()) {
       items.push_back(make_item(s));
+      texts_[s.id] = items.back().parsed;
     }
     Status st = writer->write(std::move(items));
     ASSERT_TRUE(st.has_value()) << st.error().message;
+    // Phrases are verified on the same texts the index was built from (as the sidecar).
+    searcher_.set_text_loader([this](MessageId id) -> std::optional<mime::ParsedMessage> {
+      const auto it = texts_.find(to_int(id));
+      if (it == texts_.end()) {
+        return std::nullopt;
+      }
+      return it->second;
+    });
   }
 
   std::vector<std::int64_t> ids(std::string_view query) { return ids_matching(searcher_, query); }
 
   TempDir dir_;
+  std::map<std::int64_t, mime::ParsedMessage> texts_;
   Searcher searcher_{dir_.path()};
 };
 
@@ -168,11 +183,11 @@ TEST_F(SearcherTest, QueryLanguageOverRealIndex) {
       {"filename:\"invoice 2024\"", V{5}},
       {"invoice-2024", V{5}},
       {"amount", V{5}},
-      // Attachment text has no positions: a named phrase there is all of its words; an
-      // unfielded phrase does not look into it (it stays a true phrase).
+      // Phrases are exact in every field, attachment text included; unfielded ones look at
+      // every field.
       {"attachment:\"total amount\"", V{5}},
-      {"attachment:\"amount total\"", V{5}},
-      {"\"total amount\"", V{}},
+      {"attachment:\"amount total\"", V{}},
+      {"\"total amount\"", V{5}},
       {"total amount", V{5}},
       // msgid: list: account: folder: (exact, case-insensitive)
       {"msgid:m1@example.com", V{1}},
@@ -488,6 +503,162 @@ TEST(SearcherStemming, DroppedDuplicateStemsStillMatch) {
   EXPECT_EQ(ids_matching(searcher, "\"objects\""), (V{2}));
   EXPECT_EQ(ids_matching(searcher, "\"object\""), (V{1}));
   EXPECT_EQ(ids_matching(searcher, "\"run\""), (V{3, 5}));
+}
+
+}  // namespace
+}  // namespace mailvault::index
+
+namespace mailvault::index {
+namespace {
+
+// Exact phrases without positions in the index: all of the words, verified on the message text
+// the searcher's loader returns (phrase_check.h).
+class PhraseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<MessageSpec> v(8);
+    v[0].body = "Enable it: logging, output to the console";  // punctuation between the words
+    v[1].body = "the output of the logging";                  // both words, not adjacent
+    v[2].subject = "verbose logging";                         // adjacent across two fields
+    v[2].body = "output is large";
+    v[3].attachment_text = "The links are driven by data";  // not adjacent
+    v[3].attachment_names = {"driven links.txt"};
+    v[4].attachment_text = "see links driven here";
+    v[4].attachment_names = {"notes.txt"};
+    v[5].attachment_names = {"Links-Driven.pdf"};
+    v[6].body = "links driven in the body only";
+    v[7].body = "LOGGING OUTPUT enabled";  // case differs
+    v[7].from = {addr("Output Logging", "ol@example.com")};
+    Result<IndexWriter> writer = IndexWriter::open(dir_.path());
+    ASSERT_TRUE(writer.has_value()) << writer.error().message;
+    std::vector<IndexItem> items;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      v[i].id = static_cast<std::int64_t>(i + 1);
+      items.push_back(make_item(v[i]));
+      texts_[v[i].id] = items.back().parsed;
+    }
+    ASSERT_TRUE(writer->write(std::move(items)).has_value());
+  }
+
+  TextLoader loader() {
+    return [this](MessageId id) -> std::optional<mime::ParsedMessage> {
+      ++loads_;
+      const auto it = texts_.find(to_int(id));
+      if (it == texts_.end()) {
+        return std::nullopt;
+      }
+      return it->second;
+    };
+  }
+
+  TempDir dir_;
+  std::map<std::int64_t, mime::ParsedMessage> texts_;
+  int loads_ = 0;
+};
+
+TEST_F(PhraseTest, OnlyContiguousWordsInOneFieldMatch) {
+  Searcher searcher(dir_.path());
+  searcher.set_text_loader(loader());
+  using V = std::vector<std::int64_t>;
+  const std::vector<Expectation> table = {
+      {"\"logging output\"", V{1, 8}},
+      {"\"LOGGING Output\"", V{1, 8}},
+      {"\"logging, output\"", V{1, 8}},
+      {"body:\"logging output\"", V{1, 8}},
+      {"\"output logging\"", V{8}},  // the From name of 8
+      {"from:\"output logging\"", V{8}},
+      {"from:\"logging output\"", V{}},
+      {"subject:\"verbose logging\"", V{3}},
+      {"\"logging output is\"", V{}},
+      {"logging output", V{1, 2, 3, 8}},  // words: no adjacency required
+      // attachment: looks at file names and attachment text, each on its own.
+      {"attachment:\"links driven\"", V{5, 6}},
+      {"filename:\"links driven\"", V{6}},
+      {"attachment:\"driven links\"", V{4}},
+      {"\"links driven\"", V{5, 6, 7}},
+      {"body:\"links driven\"", V{7}},
+      // Under NOT and inside OR.
+      {"-\"logging output\"", V{2, 3, 4, 5, 6, 7}},
+      {"logging -\"logging output\"", V{2, 3}},
+      {"NOT body:\"logging output\" AND output", V{2, 3}},
+      {"\"logging output\" OR \"links driven\"", V{1, 5, 6, 7, 8}},
+      {"\"logging output\" OR subject:verbose", V{1, 3, 8}},
+      {"(\"logging output\" OR attachment:\"links driven\") -from:ol@example.com", V{1, 5, 6}},
+      // A word the tokenizer splits is a phrase of its pieces.
+      {"links-driven", V{5, 6, 7}},
+      {"body:output-logging", V{}},
+  };
+  for (const Expectation& e : table) {
+    EXPECT_EQ(ids_matching(searcher, e.query), e.ids) << "query: " << e.query;
+  }
+}
+
+TEST_F(PhraseTest, SearchUsesTheRequestLoaderAndCachesTheLastMessage) {
+  Searcher searcher(dir_.path());  // no default loader
+  SearchRequest request;
+  request.query = parse("\"logging output\" \"output to\"");
+  request.load_text = loader();
+  Result<SearchPage> page = searcher.search(request);
+  ASSERT_TRUE(page.has_value()) << page.error().message;
+  ASSERT_EQ(page->hits.size(), 1U);
+  EXPECT_EQ(to_int(page->hits.front().id), 1);
+  // Candidates 1, 2 and 8 hold both words of the first phrase; each is loaded once although
+  // two phrase leaves test document 1.
+  EXPECT_GE(loads_, 1);
+  EXPECT_LE(loads_, 3);
+
+  // The snippet function still works beside the loader.
+  request.snippet_text = [this](MessageId id) {
+    return texts_.at(to_int(id)).body_text;
+  };
+  page = searcher.search(request);
+  ASSERT_TRUE(page.has_value()) << page.error().message;
+  ASSERT_EQ(page->hits.size(), 1U);
+  EXPECT_NE(page->hits.front().snippet.find("<b>"), std::string::npos)
+      << page->hits.front().snippet;
+}
+
+TEST_F(PhraseTest, WithoutTextPhrasesFallBackToAllOfTheWords) {
+  using V = std::vector<std::int64_t>;
+  Searcher plain(dir_.path());
+  EXPECT_EQ(ids_matching(plain, "\"logging output\""), (V{1, 2, 8}));
+  Searcher missing(dir_.path());
+  missing.set_text_loader([](MessageId) { return std::optional<mime::ParsedMessage>(); });
+  EXPECT_EQ(ids_matching(missing, "\"logging output\""), (V{1, 2, 8}));
+}
+
+// Xapian normally drives from the terms and only check()s the leaf; alone, the leaf must walk
+// the documents itself with next()/skip_to().
+TEST_F(PhraseTest, CheckLeafAloneWalksEveryDocument) {
+  Xapian::Database db(dir_.path().string());
+  auto texts = std::make_shared<PhraseTexts>(loader());
+  for (const bool with_skip : {false, true}) {
+    Xapian::Enquire enquire(db);
+    const Xapian::Query leaf(
+        (new PhraseCheck(texts, IndexField::kBody, {"logging", "output"}))->release());
+    enquire.set_query(with_skip ? Xapian::Query(Xapian::Query::OP_AND, leaf,
+                                                Xapian::Query(Xapian::Query::OP_VALUE_GE,
+                                                              slot_number(Slot::kSortKey), ""))
+                                : leaf);
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+    const Xapian::MSet mset = enquire.get_mset(0, 100);
+    std::vector<std::int64_t> ids;
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      ids.push_back(
+          to_int(*decode_sort_key_id(it.get_document().get_value(slot_number(Slot::kSortKey)))));
+    }
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 8})) << with_skip;
+  }
+  // A multi-database search clones the leaf per shard.
+  Xapian::Database both(dir_.path().string());
+  both.add_database(Xapian::Database(dir_.path().string()));
+  Xapian::Enquire enquire(both);
+  enquire.set_query(Xapian::Query(
+      Xapian::Query::OP_AND, Xapian::Query("logging"),
+      Xapian::Query(
+          (new PhraseCheck(texts, IndexField::kBody, {"logging", "output"}))->release())));
+  EXPECT_EQ(enquire.get_mset(0, 100).size(), 4U);
 }
 
 }  // namespace
