@@ -39,6 +39,7 @@ int run_reindex(const CommonServerOptions& options, const std::string& language)
         return fail(fmt::format("cannot rebuild the index: {} (stop `mailvault serve` first)",
                                 probe.error().message));
       }
+      if (probe && io.language.empty()) io.language = probe->language();  // keep the index's own
     }
   }
   std::error_code ec;

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   cmd_serve->add_option("--imaps-listen", serve.imaps_listen, "IMAPS listen address")->capture_default_str();
   cmd_serve->add_option("--roles", serve.roles, "comma-separated roles: ingest,index,api,imap")->capture_default_str();
   cmd_serve->add_option("--index-threads", serve.index_threads, "threads building index documents (0: one per core)");
-  cmd_serve->add_option("--language", serve.language, "stemming language, or none")->capture_default_str();
+  cmd_serve->add_option("--language", serve.language,
+                        "stemming language of a new index, or none (default: the index's own, else english)");
   cmd_serve->add_option("--max-message-size", serve.common.max_message_size, "largest message accepted, bytes")
       ->capture_default_str();
   cmd_serve->set_config("--config", "", "TOML configuration file (keys as the long options)");
@@ -84,12 +85,13 @@ int main(int argc, char** argv) {
   cmd_status->add_flag("--json", status_json, "JSON output");
 
   CommonServerOptions admin;
-  std::string reindex_language = "english";
+  std::string reindex_language;
   auto* cmd_migrate = app.add_subcommand("migrate", "apply database migrations");
   add_server_options(cmd_migrate, admin);
   auto* cmd_reindex = app.add_subcommand("reindex", "rebuild the search index from the database and blobs");
   add_server_options(cmd_reindex, admin);
-  cmd_reindex->add_option("--language", reindex_language, "stemming language, or none")->capture_default_str();
+  cmd_reindex->add_option("--language", reindex_language,
+                          "stemming language, or none (default: the current index's, else english)");
 
   try {
     app.parse(argc, argv);

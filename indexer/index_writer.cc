@@ -82,6 +82,8 @@ IndexWriter::IndexWriter(IndexWriter&&) noexcept = default;
 IndexWriter& IndexWriter::operator=(IndexWriter&&) noexcept = default;
 IndexWriter::~IndexWriter() = default;
 
+const std::string& IndexWriter::language() const { return impl_->options.language; }
+
 const std::filesystem::path& IndexWriter::dir() const {
   return impl_->dir;
 }
@@ -90,7 +92,8 @@ Result<IndexWriter> IndexWriter::open(const std::filesystem::path& dir, IndexOpt
   const std::string context = "index at " + dir.string();
   return xapian_try(context, [&]() -> Result<IndexWriter> {
     // Before touching the disk: an unknown language throws InvalidArgumentError.
-    const std::string language = canonical_language(make_stemmer(options.language));
+    std::string language;
+    if (!options.language.empty()) language = canonical_language(make_stemmer(options.language));
 
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -107,6 +110,12 @@ Result<IndexWriter> IndexWriter::open(const std::filesystem::path& dir, IndexOpt
     const std::string want_schema = std::to_string(kSchemaVersion);
     const std::string schema = impl->db.get_metadata(std::string(kSchemaVersionKey));
     const std::string stored_language = impl->db.get_metadata(std::string(kStemLanguageKey));
+    if (language.empty()) {
+      // No language asked for: keep the index's own, or English for a new index.
+      options.language = stored_language.empty() ? "english" : stored_language;
+      impl->options.language = options.language;
+      language = canonical_language(make_stemmer(options.language));
+    }
     if (schema.empty()) {
       if (impl->db.get_doccount() != 0) {
         return Error{Code::kFailedPrecondition,

@@ -21,6 +21,7 @@ struct IndexOptions {
   std::size_t threads = 0;
   // Xapian stemmer name ("english", "german", "french", ...) or "none". Fixed when the index is
   // created (stored in it); opening an existing index with another language is refused.
+  // Empty: the existing index's language, or "english" for a new index.
   std::string language = "english";
   // Each free-text field (body, attachment text, subject, ...) is indexed up to this many bytes.
   std::size_t max_text_bytes = std::size_t{4} * 1024 * 1024;
@@ -70,6 +71,8 @@ class IndexWriter {
   Status compact_to(const std::filesystem::path& dest) const;
 
   const std::filesystem::path& dir() const;
+  // The stemming language documents are built with (as stored in the index).
+  const std::string& language() const;
 
  private:
   struct Impl;
