@@ -10,10 +10,11 @@
 //                            text is matched by characters in sequence ("日本語" finds
 //                            "日本語のテスト"). A word the index splits (foo-bar, a.b) is
 //                            matched as the phrase of its parts.
-//   "quarterly report"       a phrase: these words, adjacent, in this order (not stemmed; a
-//                            one-word phrase is an exact, unstemmed match). Attachment text is
-//                            indexed without word positions: attachment:"a b" finds both
-//                            words anywhere in it, and an unfielded phrase does not look there.
+//   "quarterly report"       a phrase: these words, adjacent, in this order, inside one field
+//                            (not stemmed; a one-word phrase is an exact, unstemmed match).
+//                            The index keeps no word positions: candidates holding every word
+//                            are checked against the message's decoded text, so phrases are
+//                            exact everywhere, attachment text included.
 //   invo*                    a word starting with "invo" ("*" only at the end of a word).
 //   *                        every message (as is the empty query).
 //
