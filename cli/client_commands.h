@@ -12,7 +12,7 @@ namespace mailvault::cli {
 struct ImportOptions {
   std::vector<std::string> paths;
   bool json = false;
-  std::size_t streams = 2;            // concurrent Ingest streams
+  std::size_t streams = 4;            // concurrent Ingest streams (overlap the per-batch flush waits)
   std::size_t messages_per_call = 500;
   std::uint64_t max_message_size = 256ull << 20;
 };
