@@ -16,7 +16,6 @@ Usage: bench/import_bench.py [--n 10000] [--runs 3] [--work /tmp/mv-bench] [--no
 import argparse
 import json
 import os
-import resource
 import shutil
 import signal
 import statistics
@@ -89,7 +88,7 @@ def queries(manifest):
         ("body_rare", "body:" + q["body_rare"]["words"][0]),
         ("from_addr", "from:" + q["from_addr"]["addr"]),
         ("subject_word", "subject:" + q["subject_word"]["word"]),
-        ("date_range", f"date:{d['since']}..{d['before']}"),
+        ("date_range", f"after:{d['since']} before:{d['before']}"),
         ("or_from_to", f"from:{q['or_from_to']['from']} OR to:{q['or_from_to']['to']}"),
         ("and_two_words", " ".join("body:" + w for w in q["and_two_words"]["words"])),
         ("phrase", '"socket timeout"'),
@@ -113,13 +112,13 @@ def run_mailvault(binary, maildir, manifest, work, pb2, pb2_grpc):
             time.sleep(0.1)
         address = open(addr_file).read().strip()
         token = open(os.path.join(data, "admin.token")).read().strip()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.time()
-        imp = subprocess.run([binary, "import", "--data-dir", data, maildir], capture_output=True, text=True)
+        imp = subprocess.run(["/usr/bin/time", "-f", "%M", binary, "import", "--data-dir", data, maildir],
+                             capture_output=True, text=True)
         t_archived = time.time() - t0
         if imp.returncode != 0:
             raise RuntimeError("import failed: " + imp.stderr[-2000:])
-        client_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        client_rss = int(imp.stderr.strip().splitlines()[-1])  # KiB, from /usr/bin/time
         channel = grpc.insecure_channel(address)
         stub = pb2_grpc.ArchiveServiceStub(channel)
         md = [("authorization", "Bearer " + token)]
@@ -142,7 +141,7 @@ def run_mailvault(binary, maildir, manifest, work, pb2, pb2_grpc):
             lat[name] = (percentile(samples, 0.5), percentile(samples, 0.95), r.total_estimate)
         result = {
             "messages": st.messages, "archived_s": t_archived, "searchable_s": t_searchable,
-            "server_rss_mb": vm_hwm_kb(server.pid) / 1024, "client_rss_mb": max(client_rss, before) / 1024,
+            "server_rss_mb": vm_hwm_kb(server.pid) / 1024, "client_rss_mb": client_rss / 1024,
             "index_bytes": du(os.path.join(data, "index")), "blob_bytes": du(os.path.join(data, "blobs")),
             "latency": lat,
         }
@@ -181,6 +180,7 @@ def run_mu(maildir, work):
 def run_notmuch(maildir, work):
     home = tempfile.mkdtemp(prefix="notmuch-", dir=work)
     try:
+        os.makedirs(os.path.join(home, "db"), exist_ok=True)
         cfg = os.path.join(home, "config")
         with open(cfg, "w") as f:
             f.write(f"[database]\nmail_root={maildir}\npath={home}/db\n[new]\ntags=inbox\n"
