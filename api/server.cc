@@ -1,14 +1,13 @@
 #include "api/server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include "core/archive/tokens.h"
 #include "core/base/log.h"
@@ -61,10 +60,13 @@ class Authenticator {
       }
     }
     auto who = authenticate_token(pool_, token);
-    if (!who) return who.error();
-    if (!*who) return make_error(Code::kUnauthenticated, "unknown or revoked token");
+    if (!who)
+      return who.error();
+    if (!*who)
+      return make_error(Code::kUnauthenticated, "unknown or revoked token");
     std::lock_guard lock(mu_);
-    if (cache_.size() > 10000) cache_.clear();
+    if (cache_.size() > 10000)
+      cache_.clear();
     cache_[token] = {**who, now};
     return **who;
   }
@@ -72,7 +74,8 @@ class Authenticator {
  private:
   pg::Pool& pool_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::pair<Principal, std::chrono::steady_clock::time_point>> cache_;
+  std::unordered_map<std::string, std::pair<Principal, std::chrono::steady_clock::time_point>>
+      cache_;
 };
 
 void fill_summary(const MessageRow& row, pb::MessageSummary* out) {
@@ -98,13 +101,15 @@ void fill_addresses(const std::vector<mime::Address>& list,
 }
 
 Result<std::uint64_t> parse_page_token(const std::string& token) {
-  if (token.empty()) return std::uint64_t{0};
+  if (token.empty())
+    return std::uint64_t{0};
   if (token.size() > 20 || token.rfind("o", 0) != 0) {
     return make_error(Code::kInvalidArgument, "invalid page_token");
   }
   std::uint64_t v = 0;
   for (std::size_t i = 1; i < token.size(); ++i) {
-    if (token[i] < '0' || token[i] > '9') return make_error(Code::kInvalidArgument, "invalid page_token");
+    if (token[i] < '0' || token[i] > '9')
+      return make_error(Code::kInvalidArgument, "invalid page_token");
     v = v * 10 + static_cast<std::uint64_t>(token[i] - '0');
   }
   return v;
@@ -113,27 +118,30 @@ Result<std::uint64_t> parse_page_token(const std::string& token) {
 class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
  public:
   ArchiveServiceImpl(const ServerOptions& options, pg::Pool& pool, Archive& archive)
-      : options_(options), archive_(archive), auth_(pool), executor_(options.executor_threads, 4096) {}
+      : options_(options),
+        archive_(archive),
+        auth_(pool),
+        executor_(options.executor_threads, 4096) {}
 
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx, const pb::SearchRequest* req,
                                    pb::SearchResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
-    executor_.submit([this, ctx, req, resp, reactor] {
-      reactor->Finish(do_search(ctx, *req, resp));
-    });
+    executor_.submit(
+        [this, ctx, req, resp, reactor] { reactor->Finish(do_search(ctx, *req, resp)); });
     return reactor;
   }
 
-  grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* ctx, const pb::GetMessageRequest* req,
+  grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* ctx,
+                                       const pb::GetMessageRequest* req,
                                        pb::Message* resp) override {
     auto* reactor = ctx->DefaultReactor();
-    executor_.submit([this, ctx, req, resp, reactor] {
-      reactor->Finish(do_get_message(ctx, *req, resp));
-    });
+    executor_.submit(
+        [this, ctx, req, resp, reactor] { reactor->Finish(do_get_message(ctx, *req, resp)); });
     return reactor;
   }
 
-  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx, const pb::GetStatusRequest* /*req*/,
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
+                                      const pb::GetStatusRequest* /*req*/,
                                       pb::Status* resp) override {
     auto* reactor = ctx->DefaultReactor();
     executor_.submit([this, ctx, resp, reactor] {
@@ -163,11 +171,12 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
     return reactor;
   }
 
-  grpc::ServerWriteReactor<pb::RawChunk>* GetRawMessage(grpc::CallbackServerContext* ctx,
-                                                        const pb::GetRawMessageRequest* req) override {
+  grpc::ServerWriteReactor<pb::RawChunk>* GetRawMessage(
+      grpc::CallbackServerContext* ctx, const pb::GetRawMessageRequest* req) override {
     class Writer final : public grpc::ServerWriteReactor<pb::RawChunk> {
      public:
-      Writer(ArchiveServiceImpl* svc, grpc::CallbackServerContext* ctx, const pb::GetRawMessageRequest* req) {
+      Writer(ArchiveServiceImpl* svc, grpc::CallbackServerContext* ctx,
+             const pb::GetRawMessageRequest* req) {
         svc->executor_.submit([this, svc, ctx, req] {
           auto raw = svc->load_raw(ctx, *req);
           if (!raw) {
@@ -178,6 +187,7 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
           next();
         });
       }
+
       void OnWriteDone(bool ok) override {
         if (!ok) {
           Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
@@ -185,6 +195,7 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
         }
         next();
       }
+
       void OnDone() override { delete this; }
 
      private:
@@ -194,17 +205,21 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
           return;
         }
         chunk_.Clear();
-        if (offset_ == 0) chunk_.set_total_size(data_.size());
+        if (offset_ == 0)
+          chunk_.set_total_size(data_.size());
         const std::size_t n = std::min(kChunkSize, data_.size() - offset_);
         chunk_.set_data(data_.substr(offset_, n));
         offset_ += n;
-        if (n == 0) offset_ = 1;  // empty message: one empty chunk, then finish
+        if (n == 0)
+          offset_ = 1;  // empty message: one empty chunk, then finish
         StartWrite(&chunk_);
       }
+
       std::string data_;
       std::size_t offset_ = 0;
       pb::RawChunk chunk_;
     };
+
     return new Writer(this, ctx, req);
   }
 
@@ -225,6 +240,7 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
         }
         StartRead(&req_);
       }
+
       void OnReadDone(bool ok) override {
         if (ok) {
           batch_bytes_ += req_.raw().size();
@@ -249,11 +265,13 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
           }
         });
       }
+
       void OnDone() override { delete this; }
 
      private:
       grpc::Status store_batch() {
-        if (batch_.empty()) return grpc::Status::OK;
+        if (batch_.empty())
+          return grpc::Status::OK;
         std::vector<StoreItem> items;
         items.reserve(batch_.size());
         for (const auto& r : batch_) {
@@ -261,11 +279,13 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
           p.source = r.source().empty() ? "import" : r.source();
           p.folder = r.folder();
           p.location = r.location();
-          if (r.internal_date() != 0) p.internal_date = r.internal_date();
+          if (r.internal_date() != 0)
+            p.internal_date = r.internal_date();
           items.push_back(StoreItem{r.raw(), std::move(p)});
         }
         auto outcomes = svc_->archive_.store_batch(items);
-        if (!outcomes) return to_status(outcomes.error());
+        if (!outcomes)
+          return to_status(outcomes.error());
         for (auto& o : *outcomes) {
           auto* out = resp_->add_outcomes();
           if (!o) {
@@ -279,7 +299,8 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
           out->set_sha256(o->sha256_hex);
           out->set_message_id(o->message_id);
           std::string problems;
-          for (const auto& p : o->problems) problems += (problems.empty() ? "" : "; ") + p;
+          for (const auto& p : o->problems)
+            problems += (problems.empty() ? "" : "; ") + p;
           out->set_reason(problems);
         }
         batch_.clear();
@@ -293,6 +314,7 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
       std::vector<pb::IngestRequest> batch_;
       std::size_t batch_bytes_ = 0;
     };
+
     return new Reader(this, ctx, resp);
   }
 
@@ -304,7 +326,8 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
       // Phrases are verified against the decoded text sidecar (the index keeps no positions).
       searcher->set_text_loader([this](MessageId id) -> std::optional<mime::ParsedMessage> {
         auto text = archive_.search_text(id);
-        if (!text) return std::nullopt;
+        if (!text)
+          return std::nullopt;
         return std::move(*text);
       });
     }
@@ -314,17 +337,26 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
   grpc::Status do_search(grpc::CallbackServerContext* ctx, const pb::SearchRequest& req,
                          pb::SearchResponse* resp) {
     auto who = auth_.check(ctx);
-    if (!who) return to_status(who.error());
+    if (!who)
+      return to_status(who.error());
     auto query = search::parse_query(req.query());
-    if (!query) return to_status(query.error());
+    if (!query)
+      return to_status(query.error());
     auto offset = parse_page_token(req.page_token());
-    if (!offset) return to_status(offset.error());
+    if (!offset)
+      return to_status(offset.error());
     index::SearchRequest sr;
     sr.query = std::move(*query);
     switch (req.sort()) {
-      case pb::SORT_ORDER_DATE_ASC: sr.sort = index::SearchRequest::Sort::kDateAsc; break;
-      case pb::SORT_ORDER_RELEVANCE: sr.sort = index::SearchRequest::Sort::kRelevance; break;
-      default: sr.sort = index::SearchRequest::Sort::kDateDesc; break;
+      case pb::SORT_ORDER_DATE_ASC:
+        sr.sort = index::SearchRequest::Sort::kDateAsc;
+        break;
+      case pb::SORT_ORDER_RELEVANCE:
+        sr.sort = index::SearchRequest::Sort::kRelevance;
+        break;
+      default:
+        sr.sort = index::SearchRequest::Sort::kDateDesc;
+        break;
     }
     sr.offset = *offset;
     sr.limit = req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
@@ -333,15 +365,19 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
       return text ? std::move(text->body_text) : std::string{};
     };
     auto page = thread_searcher().search(sr);
-    if (!page) return to_status(page.error());
+    if (!page)
+      return to_status(page.error());
     std::vector<MessageId> ids;
     ids.reserve(page->hits.size());
-    for (const auto& h : page->hits) ids.push_back(h.id);
+    for (const auto& h : page->hits)
+      ids.push_back(h.id);
     auto rows = archive_.rows(ids);
-    if (!rows) return to_status(rows.error());
+    if (!rows)
+      return to_status(rows.error());
     for (const auto& h : page->hits) {
       for (const auto& row : *rows) {
-        if (row.id != h.id) continue;
+        if (row.id != h.id)
+          continue;
         auto* s = resp->add_results();
         fill_summary(row, s);
         s->set_snippet(h.snippet);
@@ -349,7 +385,8 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
       }
     }
     resp->set_total_estimate(page->total_estimate);
-    if (page->has_more) resp->set_next_page_token(fmt::format("o{}", *offset + page->hits.size()));
+    if (page->has_more)
+      resp->set_next_page_token(fmt::format("o{}", *offset + page->hits.size()));
     (void)archive_.audit(who->name, "search", std::nullopt, req.query());
     return grpc::Status::OK;
   }
@@ -357,16 +394,20 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
   grpc::Status do_get_message(grpc::CallbackServerContext* ctx, const pb::GetMessageRequest& req,
                               pb::Message* resp) {
     auto who = auth_.check(ctx);
-    if (!who) return to_status(who.error());
+    if (!who)
+      return to_status(who.error());
     const MessageId id{req.id()};
     auto rows = archive_.rows({id});
-    if (!rows) return to_status(rows.error());
+    if (!rows)
+      return to_status(rows.error());
     if (rows->empty()) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no message with id {}", req.id())};
     }
     auto raw = archive_.read_raw(id);
-    if (!raw) return to_status(raw.error());
-    if (auto st = archive_.audit(who->name, "get_message", id); !st) return to_status(st.error());
+    if (!raw)
+      return to_status(raw.error());
+    if (auto st = archive_.audit(who->name, "get_message", id); !st)
+      return to_status(st.error());
     const auto parsed = mime::parse_message(*raw);
     fill_summary(rows->front(), resp->mutable_summary());
     for (const auto& h : parsed.headers) {
@@ -382,7 +423,8 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
       out->set_content_type(a.content_type);
       out->set_size(a.size);
     }
-    for (const auto& p : parsed.problems) resp->add_parse_problems(p);
+    for (const auto& p : parsed.problems)
+      resp->add_parse_problems(p);
     fill_addresses(parsed.from, resp->mutable_from());
     fill_addresses(parsed.to, resp->mutable_to());
     fill_addresses(parsed.cc, resp->mutable_cc());
@@ -398,19 +440,25 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
     return grpc::Status::OK;
   }
 
-  Result<std::string> load_raw(grpc::CallbackServerContext* ctx, const pb::GetRawMessageRequest& req) {
+  Result<std::string> load_raw(grpc::CallbackServerContext* ctx,
+                               const pb::GetRawMessageRequest& req) {
     auto who = auth_.check(ctx);
-    if (!who) return who.error();
+    if (!who)
+      return who.error();
     MessageId id{req.id()};
     if (!req.sha256().empty()) {
       auto found = archive_.find_by_sha256(req.sha256());
-      if (!found) return found.error();
-      if (!*found) return make_error(Code::kNotFound, fmt::format("no message with sha256 {}", req.sha256()));
+      if (!found)
+        return found.error();
+      if (!*found)
+        return make_error(Code::kNotFound, fmt::format("no message with sha256 {}", req.sha256()));
       id = **found;
     }
     auto raw = archive_.read_raw(id);
-    if (!raw) return raw.error();
-    if (auto st = archive_.audit(who->name, "get_raw_message", id); !st) return st.error();
+    if (!raw)
+      return raw.error();
+    if (auto st = archive_.audit(who->name, "get_raw_message", id); !st)
+      return st.error();
     return raw;
   }
 
@@ -425,16 +473,20 @@ class GrpcServer final : public Server {
   GrpcServer(std::unique_ptr<ArchiveServiceImpl> service, std::unique_ptr<grpc::Server> server,
              std::string address)
       : service_(std::move(service)), server_(std::move(server)), address_(std::move(address)) {}
+
   ~GrpcServer() override { GrpcServer::shutdown(); }
+
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;
   GrpcServer(GrpcServer&&) = delete;
   GrpcServer& operator=(GrpcServer&&) = delete;
 
   std::string address() const override { return address_; }
+
   void shutdown() override {
     std::lock_guard lock(mu_);
-    if (!server_) return;
+    if (!server_)
+      return;
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
     server_->Wait();
     server_.reset();
@@ -459,13 +511,15 @@ Result<std::unique_ptr<Server>> start_server(const ServerOptions& options, pg::P
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(service.get());
-  const auto max = static_cast<int>(std::min<std::uint64_t>(options.max_message_size + (1u << 20), INT32_MAX));
+  const auto max =
+      static_cast<int>(std::min<std::uint64_t>(options.max_message_size + (1u << 20), INT32_MAX));
   builder.SetMaxReceiveMessageSize(max);
   builder.SetMaxSendMessageSize(64 << 20);
   auto server = builder.BuildAndStart();
   if (!server || port == 0) {
-    return make_error(Code::kUnavailable,
-                      fmt::format("cannot listen for gRPC on {} (address in use or invalid)", options.listen));
+    return make_error(
+        Code::kUnavailable,
+        fmt::format("cannot listen for gRPC on {} (address in use or invalid)", options.listen));
   }
   std::string address = options.listen;
   if (auto colon = address.rfind(':'); colon != std::string::npos) {
@@ -473,7 +527,8 @@ Result<std::unique_ptr<Server>> start_server(const ServerOptions& options, pg::P
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   spdlog::info("gRPC API listening on {}", address);
-  return std::unique_ptr<Server>(std::make_unique<GrpcServer>(std::move(service), std::move(server), address));
+  return std::unique_ptr<Server>(
+      std::make_unique<GrpcServer>(std::move(service), std::move(server), address));
 }
 
 }  // namespace mailvault::api

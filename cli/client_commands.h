@@ -12,10 +12,11 @@ namespace mailvault::cli {
 struct ImportOptions {
   std::vector<std::string> paths;
   bool json = false;
-  std::size_t streams = 4;            // concurrent Ingest streams (overlap the per-batch flush waits)
+  std::size_t streams = 4;  // concurrent Ingest streams (overlap the per-batch flush waits)
   std::size_t messages_per_call = 500;
   std::uint64_t max_message_size = 256ull << 20;
 };
+
 int run_import(const ClientOptions& client, const ImportOptions& options);
 
 struct SearchOptions {
@@ -24,6 +25,7 @@ struct SearchOptions {
   bool json = false;
   std::string sort = "date";  // date | oldest | relevance
 };
+
 int run_search(const ClientOptions& client, const SearchOptions& options);
 
 int run_show(const ClientOptions& client, std::int64_t id, bool raw, bool json);

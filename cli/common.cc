@@ -1,6 +1,5 @@
 #include "cli/common.h"
 
-#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -8,14 +7,17 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
 
 namespace mailvault::cli {
 
 namespace fs = std::filesystem;
 
 fs::path default_data_dir() {
-  if (const char* env = std::getenv("MAILVAULT_DATA_DIR"); env != nullptr && *env != '\0') return env;
-  if (::geteuid() == 0) return "/var/lib/mailvault";
+  if (const char* env = std::getenv("MAILVAULT_DATA_DIR"); env != nullptr && *env != '\0')
+    return env;
+  if (::geteuid() == 0)
+    return "/var/lib/mailvault";
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
     return fs::path(xdg) / "mailvault";
   }
@@ -28,23 +30,29 @@ std::string first_line(const fs::path& p) {
   std::ifstream in(p);
   std::string line;
   std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+    line.pop_back();
   return line;
 }
 }  // namespace
 
 Result<Client> Client::connect(const ClientOptions& options) {
-  const fs::path data_dir = options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
+  const fs::path data_dir =
+      options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
   Client c;
   c.address_ = options.server;
   if (c.address_.empty()) {
-    if (const char* env = std::getenv("MAILVAULT_SERVER"); env != nullptr) c.address_ = env;
+    if (const char* env = std::getenv("MAILVAULT_SERVER"); env != nullptr)
+      c.address_ = env;
   }
-  if (c.address_.empty()) c.address_ = first_line(data_dir / "grpc.address");
-  if (c.address_.empty()) c.address_ = "127.0.0.1:50051";
+  if (c.address_.empty())
+    c.address_ = first_line(data_dir / "grpc.address");
+  if (c.address_.empty())
+    c.address_ = "127.0.0.1:50051";
   c.token_ = options.token;
   if (c.token_.empty()) {
-    if (const char* env = std::getenv("MAILVAULT_TOKEN"); env != nullptr) c.token_ = env;
+    if (const char* env = std::getenv("MAILVAULT_TOKEN"); env != nullptr)
+      c.token_ = env;
   }
   if (c.token_.empty()) {
     std::error_code ec;
@@ -91,7 +99,12 @@ int fail(const std::string& message) {
   return 1;
 }
 
-bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
-bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool stdout_is_terminal() {
+  return ::isatty(STDOUT_FILENO) == 1;
+}
+
+bool stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 }  // namespace mailvault::cli

@@ -29,9 +29,12 @@ class Client {
  public:
   // Resolves address and token and waits (up to 5 s) for the server to be reachable.
   static Result<Client> connect(const ClientOptions& options);
+
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
   // Sets the bearer token (and a deadline, if `timeout_s` > 0) on a call's context.
   void prepare(grpc::ClientContext& ctx, int timeout_s = 0) const;
+
   const std::string& address() const { return address_; }
 
  private:

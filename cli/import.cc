@@ -1,7 +1,5 @@
 // `mailvault import PATH...`: walks Maildirs, mbox files and .eml files, sends the messages
 // through gRPC Ingest (several streams at once, bounded calls), and reports per message.
-#include <grpcpp/grpcpp.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,11 +10,13 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <grpcpp/grpcpp.h>
 
 #include "cli/client_commands.h"
 #include "ingest/import/message_source.h"
 #include "mailvault/v1/archive.grpc.pb.h"
+
+#include <nlohmann/json.hpp>
 
 namespace mailvault::cli {
 namespace {
@@ -32,6 +32,7 @@ struct Item {
 class Queue {
  public:
   explicit Queue(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
   void push(Item item) {
     std::unique_lock lock(mu_);
     room_.wait(lock, [&] { return bytes_ < max_bytes_ || items_.empty(); });
@@ -39,18 +40,21 @@ class Queue {
     items_.push_back(std::move(item));
     ready_.notify_one();
   }
+
   void close() {
     std::lock_guard lock(mu_);
     closed_ = true;
     ready_.notify_all();
   }
+
   // Up to n items; empty when closed and drained.
   std::vector<Item> pop(std::size_t n, std::size_t max_bytes) {
     std::unique_lock lock(mu_);
     ready_.wait(lock, [&] { return !items_.empty() || closed_; });
     std::vector<Item> out;
     std::size_t taken = 0;
-    while (!items_.empty() && out.size() < n && (out.empty() || taken + items_.front().msg.raw.size() <= max_bytes)) {
+    while (!items_.empty() && out.size() < n &&
+           (out.empty() || taken + items_.front().msg.raw.size() <= max_bytes)) {
       taken += items_.front().msg.raw.size();
       bytes_ -= items_.front().msg.raw.size();
       out.push_back(std::move(items_.front()));
@@ -81,9 +85,11 @@ std::string location_of(const ingest::SourceMessage& m) {
 }  // namespace
 
 int run_import(const ClientOptions& client_options, const ImportOptions& options) {
-  if (options.paths.empty()) return fail("import: give at least one PATH (Maildir, mbox or .eml)");
+  if (options.paths.empty())
+    return fail("import: give at least one PATH (Maildir, mbox or .eml)");
   auto client = Client::connect(client_options);
-  if (!client) return fail(client.error());
+  if (!client)
+    return fail(client.error());
   auto stub = pb::ArchiveService::NewStub(client->channel());
 
   Totals totals;
@@ -95,7 +101,8 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
   };
   auto note_failure = [&](const std::string& where, const std::string& reason) {
     std::lock_guard lock(out_mu);
-    if (failures.size() < 50) failures.push_back(fmt::format("{}: {}", where, reason));
+    if (failures.size() < 50)
+      failures.push_back(fmt::format("{}: {}", where, reason));
   };
 
   Queue queue(256u << 20);
@@ -106,8 +113,10 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
   auto sender = [&] {
     for (;;) {
       auto batch = queue.pop(options.messages_per_call, 64u << 20);
-      if (batch.empty()) return;
-      if (fatal.load()) continue;  // drain without sending
+      if (batch.empty())
+        return;
+      if (fatal.load())
+        continue;  // drain without sending
       grpc::ClientContext ctx;
       client->prepare(ctx);
       pb::IngestResponse resp;
@@ -119,7 +128,8 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
         req.set_folder(item.msg.folder);
         req.set_location(location_of(item.msg));
         req.set_internal_date(item.msg.internal_date);
-        if (!writer->Write(req)) break;
+        if (!writer->Write(req))
+          break;
       }
       writer->WritesDone();
       auto status = writer->Finish();
@@ -137,8 +147,14 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
         totals.bytes += m.raw.size();
         std::string outcome;
         switch (o.kind()) {
-          case pb::IngestOutcome::STORED: totals.stored++; outcome = "stored"; break;
-          case pb::IngestOutcome::DUPLICATE: totals.duplicates++; outcome = "duplicate"; break;
+          case pb::IngestOutcome::STORED:
+            totals.stored++;
+            outcome = "stored";
+            break;
+          case pb::IngestOutcome::DUPLICATE:
+            totals.duplicates++;
+            outcome = "duplicate";
+            break;
           default:
             totals.failed++;
             outcome = "rejected";
@@ -147,11 +163,16 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
         }
         if (options.json) {
           nlohmann::json j = {{"path", m.path}, {"outcome", outcome}};
-          if (m.offset) j["offset"] = *m.offset;
-          if (o.id() != 0) j["id"] = o.id();
-          if (!o.sha256().empty()) j["sha256"] = o.sha256();
-          if (!o.message_id().empty()) j["message_id"] = o.message_id();
-          if (!o.reason().empty()) j[outcome == "rejected" ? "reason" : "problems"] = o.reason();
+          if (m.offset)
+            j["offset"] = *m.offset;
+          if (o.id() != 0)
+            j["id"] = o.id();
+          if (!o.sha256().empty())
+            j["sha256"] = o.sha256();
+          if (!o.message_id().empty())
+            j["message_id"] = o.message_id();
+          if (!o.reason().empty())
+            j[outcome == "rejected" ? "reason" : "problems"] = o.reason();
           emit(j);
         }
       }
@@ -166,14 +187,16 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
       while (!done.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-        std::cerr << fmt::format("\rimported {} messages ({:.0f} msg/s, {:.1f} MB/s)   ", totals.read.load(),
-                                 totals.read.load() / secs, totals.bytes.load() / secs / 1e6)
+        std::cerr << fmt::format("\rimported {} messages ({:.0f} msg/s, {:.1f} MB/s)   ",
+                                 totals.read.load(), totals.read.load() / secs,
+                                 totals.bytes.load() / secs / 1e6)
                   << std::flush;
       }
     });
   }
   std::vector<std::thread> senders;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, options.streams); ++i) senders.emplace_back(sender);
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options.streams); ++i)
+    senders.emplace_back(sender);
 
   ingest::ImportScanOptions scan_options;
   scan_options.max_message_size = options.max_message_size;
@@ -188,18 +211,21 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
         note_failure(where, p.reason);
         if (options.json) {
           nlohmann::json j = {{"path", p.path}, {"outcome", "failed"}, {"reason", p.reason}};
-          if (p.offset) j["offset"] = *p.offset;
+          if (p.offset)
+            j["offset"] = *p.offset;
           emit(j);
         }
       });
   queue.close();
-  for (auto& t : senders) t.join();
+  for (auto& t : senders)
+    t.join();
   done = true;
   if (progress.joinable()) {
     progress.join();
     std::cerr << '\n';
   }
-  if (fatal.load()) return fail(fatal_message);
+  if (fatal.load())
+    return fail(fatal_message);
 
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   const auto summary = fmt::format(
@@ -208,9 +234,11 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
       totals.failed.load(), secs, totals.read.load() / std::max(secs, 1e-9),
       totals.bytes.load() / std::max(secs, 1e-9) / 1e6);
   std::cerr << summary << '\n';
-  for (const auto& f : failures) std::cerr << "  failed: " << f << '\n';
+  for (const auto& f : failures)
+    std::cerr << "  failed: " << f << '\n';
   if (totals.failed.load() > failures.size()) {
-    std::cerr << fmt::format("  ... and {} more failures\n", totals.failed.load() - failures.size());
+    std::cerr << fmt::format("  ... and {} more failures\n",
+                             totals.failed.load() - failures.size());
   }
   return totals.failed.load() == 0 ? 0 : 2;
 }

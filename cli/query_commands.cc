@@ -1,15 +1,16 @@
 // `mailvault search`, `show` and `status`.
-#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <ctime>
 #include <iostream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <grpcpp/grpcpp.h>
 
 #include "cli/client_commands.h"
 #include "mailvault/v1/archive.grpc.pb.h"
+
+#include <nlohmann/json.hpp>
 
 namespace mailvault::cli {
 namespace {
@@ -17,7 +18,8 @@ namespace {
 namespace pb = mailvault::v1;
 
 std::string iso_date(std::int64_t t) {
-  if (t == 0) return "-";
+  if (t == 0)
+    return "-";
   const std::time_t tt = t;
   std::tm tm{};
   gmtime_r(&tt, &tm);
@@ -27,10 +29,13 @@ std::string iso_date(std::int64_t t) {
 }
 
 std::string clip(std::string s, std::size_t n) {
-  if (s.size() <= n) return s;
+  if (s.size() <= n)
+    return s;
   s.resize(n);
-  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
-  if (!s.empty() && (static_cast<unsigned char>(s.back()) & 0x80) != 0) s.pop_back();
+  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80)
+    s.pop_back();
+  if (!s.empty() && (static_cast<unsigned char>(s.back()) & 0x80) != 0)
+    s.pop_back();
   return s + "…";
 }
 
@@ -49,7 +54,8 @@ int rpc_fail(const grpc::Status& status) {
 
 int run_search(const ClientOptions& client_options, const SearchOptions& options) {
   auto client = Client::connect(client_options);
-  if (!client) return fail(client.error());
+  if (!client)
+    return fail(client.error());
   auto stub = pb::ArchiveService::NewStub(client->channel());
   pb::SearchRequest req;
   req.set_query(options.query);
@@ -65,13 +71,15 @@ int run_search(const ClientOptions& client_options, const SearchOptions& options
   std::uint64_t shown = 0;
   std::uint64_t total = 0;
   for (;;) {
-    const std::uint64_t want = options.limit == 0 ? 1000 : std::min<std::uint64_t>(1000, options.limit - shown);
+    const std::uint64_t want =
+        options.limit == 0 ? 1000 : std::min<std::uint64_t>(1000, options.limit - shown);
     req.set_page_size(static_cast<std::uint32_t>(want));
     grpc::ClientContext ctx;
     client->prepare(ctx, 60);
     pb::SearchResponse resp;
     auto status = stub->Search(&ctx, req, &resp);
-    if (!status.ok()) return rpc_fail(status);
+    if (!status.ok())
+      return rpc_fail(status);
     total = resp.total_estimate();
     for (const auto& r : resp.results()) {
       if (options.json) {
@@ -87,21 +95,24 @@ int run_search(const ClientOptions& client_options, const SearchOptions& options
                            {"snippet", r.snippet()}})
                   << '\n';
       } else {
-        std::cout << fmt::format("{:>8}  {}  {:<28}  {}\n", r.id(), iso_date(r.date()), clip(r.from(), 28),
-                                 clip(r.subject(), 80));
+        std::cout << fmt::format("{:>8}  {}  {:<28}  {}\n", r.id(), iso_date(r.date()),
+                                 clip(r.from(), 28), clip(r.subject(), 80));
       }
       ++shown;
     }
-    if (resp.next_page_token().empty() || (options.limit != 0 && shown >= options.limit)) break;
+    if (resp.next_page_token().empty() || (options.limit != 0 && shown >= options.limit))
+      break;
     req.set_page_token(resp.next_page_token());
   }
-  if (!options.json) std::cerr << fmt::format("{} shown of about {} matches\n", shown, total);
+  if (!options.json)
+    std::cerr << fmt::format("{} shown of about {} matches\n", shown, total);
   return 0;
 }
 
 int run_show(const ClientOptions& client_options, std::int64_t id, bool raw, bool json) {
   auto client = Client::connect(client_options);
-  if (!client) return fail(client.error());
+  if (!client)
+    return fail(client.error());
   auto stub = pb::ArchiveService::NewStub(client->channel());
   if (raw) {
     grpc::ClientContext ctx;
@@ -123,15 +134,18 @@ int run_show(const ClientOptions& client_options, std::int64_t id, bool raw, boo
   req.set_id(id);
   pb::Message m;
   auto status = stub->GetMessage(&ctx, req, &m);
-  if (!status.ok()) return rpc_fail(status);
+  if (!status.ok())
+    return rpc_fail(status);
   const auto& s = m.summary();
   if (json) {
     nlohmann::json attachments = nlohmann::json::array();
     for (const auto& a : m.attachments()) {
-      attachments.push_back({{"filename", a.filename()}, {"content_type", a.content_type()}, {"size", a.size()}});
+      attachments.push_back(
+          {{"filename", a.filename()}, {"content_type", a.content_type()}, {"size", a.size()}});
     }
     nlohmann::json headers = nlohmann::json::array();
-    for (const auto& h : m.headers()) headers.push_back({{"name", h.name()}, {"value", h.value()}});
+    for (const auto& h : m.headers())
+      headers.push_back({{"name", h.name()}, {"value", h.value()}});
     std::cout << dump({{"id", s.id()},
                        {"sha256", s.sha256()},
                        {"message_id", s.message_id()},
@@ -148,25 +162,29 @@ int run_show(const ClientOptions& client_options, std::int64_t id, bool raw, boo
     return 0;
   }
   std::cout << "Message-Id: " << s.message_id() << "\nFrom: " << s.from() << "\nTo: " << s.to()
-            << "\nDate: " << iso_date(s.date()) << "\nSubject: " << s.subject() << "\nSHA-256: " << s.sha256()
-            << "\nSize: " << s.size() << "\n";
+            << "\nDate: " << iso_date(s.date()) << "\nSubject: " << s.subject()
+            << "\nSHA-256: " << s.sha256() << "\nSize: " << s.size() << "\n";
   for (const auto& a : m.attachments()) {
-    std::cout << fmt::format("Attachment: {} ({}, {} bytes)\n", a.filename(), a.content_type(), a.size());
+    std::cout << fmt::format("Attachment: {} ({}, {} bytes)\n", a.filename(), a.content_type(),
+                             a.size());
   }
-  for (const auto& p : m.parse_problems()) std::cout << "Parse problem: " << p << '\n';
+  for (const auto& p : m.parse_problems())
+    std::cout << "Parse problem: " << p << '\n';
   std::cout << '\n' << m.text() << '\n';
   return 0;
 }
 
 int run_status(const ClientOptions& client_options, bool json) {
   auto client = Client::connect(client_options);
-  if (!client) return fail(client.error());
+  if (!client)
+    return fail(client.error());
   auto stub = pb::ArchiveService::NewStub(client->channel());
   grpc::ClientContext ctx;
   client->prepare(ctx, 30);
   pb::Status s;
   auto status = stub->GetStatus(&ctx, pb::GetStatusRequest{}, &s);
-  if (!status.ok()) return rpc_fail(status);
+  if (!status.ok())
+    return rpc_fail(status);
   if (json) {
     std::cout << dump({{"messages", s.messages()},
                        {"bytes_raw", s.bytes_raw()},
@@ -178,7 +196,8 @@ int run_status(const ClientOptions& client_options, bool json) {
               << '\n';
   } else {
     std::cout << fmt::format(
-        "server:        {} (mailvault {})\nmessages:      {}\nbytes (raw):   {}\nbytes stored:  {}\n"
+        "server:        {} (mailvault {})\nmessages:      {}\nbytes (raw):   {}\nbytes stored:  "
+        "{}\n"
         "indexed:       {}\nindex backlog: {}\n",
         client->address(), s.version(), s.messages(), s.bytes_raw(), s.bytes_stored(), s.indexed(),
         s.index_backlog());

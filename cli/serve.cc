@@ -33,25 +33,30 @@ Result<std::unique_ptr<Services>> open_services(const CommonServerOptions& optio
   std::error_code ec;
   fs::create_directories(s->data_dir, ec);
   if (ec) {
-    return make_error(Code::kUnavailable,
-                      fmt::format("cannot create data directory {}: {}", s->data_dir.string(), ec.message()));
+    return make_error(Code::kUnavailable, fmt::format("cannot create data directory {}: {}",
+                                                      s->data_dir.string(), ec.message()));
   }
   ::chmod(s->data_dir.c_str(), 0700);
   std::string url = options.database_url;
   if (url.empty()) {
     auto pg = pg::EmbeddedPostgres::start(s->data_dir);
-    if (!pg) return pg.error();
-    if (own_pg) (*pg)->take_ownership();
+    if (!pg)
+      return pg.error();
+    if (own_pg)
+      (*pg)->take_ownership();
     url = (*pg)->conninfo();
     s->embedded = std::move(*pg);
   }
   auto pool = pg::Pool::open(url, options.db_connections);
-  if (!pool) return pool.error();
+  if (!pool)
+    return pool.error();
   s->pool = std::move(*pool);
   auto migrated = pg::migrate(*s->pool);
-  if (!migrated) return migrated.error();
+  if (!migrated)
+    return migrated.error();
   auto blobs = open_fs_blob_store(s->data_dir / "blobs");
-  if (!blobs) return blobs.error();
+  if (!blobs)
+    return blobs.error();
   s->blobs = std::move(*blobs);
   const auto cores = std::max(1u, std::thread::hardware_concurrency());
   s->workers = std::make_unique<ThreadPool>(cores, 4096);
@@ -69,8 +74,10 @@ bool has_role(const std::string& roles, std::string_view role) {
   std::size_t start = 0;
   while (start <= roles.size()) {
     auto end = roles.find(',', start);
-    if (end == std::string::npos) end = roles.size();
-    if (std::string_view(roles).substr(start, end - start) == role) return true;
+    if (end == std::string::npos)
+      end = roles.size();
+    if (std::string_view(roles).substr(start, end - start) == role)
+      return true;
     start = end + 1;
   }
   return false;
@@ -80,11 +87,13 @@ Status validate_roles(const std::string& roles) {
   std::size_t start = 0;
   while (start <= roles.size()) {
     auto end = roles.find(',', start);
-    if (end == std::string::npos) end = roles.size();
+    if (end == std::string::npos)
+      end = roles.size();
     const auto r = std::string_view(roles).substr(start, end - start);
     if (r != "ingest" && r != "index" && r != "api" && r != "imap") {
-      return make_error(Code::kInvalidArgument,
-                        fmt::format("--roles: unknown role '{}' (known: ingest, index, api, imap)", r));
+      return make_error(
+          Code::kInvalidArgument,
+          fmt::format("--roles: unknown role '{}' (known: ingest, index, api, imap)", r));
     }
     start = end + 1;
   }
@@ -94,7 +103,8 @@ Status validate_roles(const std::string& roles) {
 }  // namespace
 
 int run_serve(const ServeOptions& options) {
-  if (auto st = validate_roles(options.roles); !st) return fail(st.error());
+  if (auto st = validate_roles(options.roles); !st)
+    return fail(st.error());
   // Signals are taken by sigwait() below; block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
@@ -103,9 +113,11 @@ int run_serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto services = open_services(options.common, /*own_pg=*/true);
-  if (!services) return fail(services.error());
+  if (!services)
+    return fail(services.error());
   auto& s = **services;
-  if (auto st = ensure_admin_token(*s.pool, s.data_dir / "admin.token"); !st) return fail(st.error());
+  if (auto st = ensure_admin_token(*s.pool, s.data_dir / "admin.token"); !st)
+    return fail(st.error());
 
   const fs::path index_dir = s.data_dir / "index";
   std::unique_ptr<index::IndexWriter> writer;
@@ -117,7 +129,8 @@ int run_serve(const ServeOptions& options) {
     io.threads = options.index_threads;
     io.language = options.language;
     auto w = index::IndexWriter::open(index_dir, io);
-    if (!w) return fail(w.error());
+    if (!w)
+      return fail(w.error());
     writer = std::make_unique<index::IndexWriter>(std::move(*w));
     consumer = std::make_unique<index::QueueConsumer>(*s.pool, *s.archive, *writer, *s.workers);
     indexer_thread = std::thread([&] { consumer->run(stop_indexer); });
@@ -133,7 +146,8 @@ int run_serve(const ServeOptions& options) {
     auto srv = api::start_server(ao, *s.pool, *s.archive);
     if (!srv) {
       stop_indexer = true;
-      if (indexer_thread.joinable()) indexer_thread.join();
+      if (indexer_thread.joinable())
+        indexer_thread.join();
       return fail(srv.error());
     }
     grpc_server = std::move(*srv);
@@ -147,9 +161,11 @@ int run_serve(const ServeOptions& options) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  if (grpc_server) grpc_server->shutdown();
+  if (grpc_server)
+    grpc_server->shutdown();
   stop_indexer = true;
-  if (indexer_thread.joinable()) indexer_thread.join();
+  if (indexer_thread.joinable())
+    indexer_thread.join();
   consumer.reset();
   writer.reset();
   std::error_code ec;

@@ -28,7 +28,7 @@ struct ServeOptions {
   std::string imaps_listen = "127.0.0.1:1993";
   std::string roles = "ingest,index,api,imap";
   std::size_t index_threads = 0;  // 0: one per core
-  std::string language;  // empty: the index's own language ("english" for a new index)
+  std::string language;           // empty: the index's own language ("english" for a new index)
 };
 
 // The storage side every server-side command needs, in teardown order.
@@ -39,12 +39,14 @@ struct Services {
   std::unique_ptr<BlobStore> blobs;
   std::unique_ptr<ThreadPool> workers;
   std::unique_ptr<Archive> archive;
+
   ~Services() {
     archive.reset();
     workers.reset();
     pool.reset();  // close connections before stopping the embedded server
     embedded.reset();
   }
+
   Services() = default;
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;

@@ -82,7 +82,9 @@ IndexWriter::IndexWriter(IndexWriter&&) noexcept = default;
 IndexWriter& IndexWriter::operator=(IndexWriter&&) noexcept = default;
 IndexWriter::~IndexWriter() = default;
 
-const std::string& IndexWriter::language() const { return impl_->options.language; }
+const std::string& IndexWriter::language() const {
+  return impl_->options.language;
+}
 
 const std::filesystem::path& IndexWriter::dir() const {
   return impl_->dir;
@@ -93,7 +95,8 @@ Result<IndexWriter> IndexWriter::open(const std::filesystem::path& dir, IndexOpt
   return xapian_try(context, [&]() -> Result<IndexWriter> {
     // Before touching the disk: an unknown language throws InvalidArgumentError.
     std::string language;
-    if (!options.language.empty()) language = canonical_language(make_stemmer(options.language));
+    if (!options.language.empty())
+      language = canonical_language(make_stemmer(options.language));
 
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);

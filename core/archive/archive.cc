@@ -5,14 +5,14 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/base/log.h"
-
 #include "core/crypto/digest.h"
 #include "core/mime/parse.h"
 #include "core/mime/search_text.h"
 #include "core/pg/pool.h"
+
+#include <nlohmann/json.hpp>
 
 namespace mailvault {
 namespace {
@@ -20,10 +20,12 @@ namespace {
 std::string join_addresses(const std::vector<mime::Address>& list) {
   std::string out;
   for (const auto& a : list) {
-    if (!out.empty()) out += ", ";
+    if (!out.empty())
+      out += ", ";
     if (!a.name.empty()) {
       out += a.name;
-      if (!a.email.empty()) out += " <" + a.email + ">";
+      if (!a.email.empty())
+        out += " <" + a.email + ">";
     } else {
       out += a.email;
     }
@@ -34,7 +36,8 @@ std::string join_addresses(const std::vector<mime::Address>& list) {
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) {
-    if (!out.empty()) out += '\n';
+    if (!out.empty())
+      out += '\n';
     out += l;
   }
   return out;
@@ -45,7 +48,8 @@ std::string pg_text(std::string_view s, std::size_t max = 8192) {
   std::string out{s.substr(0, max)};
   std::erase(out, '\0');
   // Do not cut a UTF-8 sequence in half.
-  while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80 && out.size() == max) {
+  while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80 &&
+         out.size() == max) {
     out.pop_back();
   }
   if (!out.empty() && out.size() == max && (static_cast<unsigned char>(out.back()) & 0x80) != 0) {
@@ -56,8 +60,8 @@ std::string pg_text(std::string_view s, std::size_t max = 8192) {
 
 struct Prepared {
   std::string sha_hex;
-  bool exists = false;           // already in the database before this batch
-  std::optional<Error> error;    // rejected before the transaction
+  bool exists = false;         // already in the database before this batch
+  std::optional<Error> error;  // rejected before the transaction
   mime::ParsedMessage parsed;
   std::uint64_t blob_bytes = 0;
 };
@@ -69,11 +73,13 @@ Archive::Archive(pg::Pool& pool, BlobStore& blobs, ThreadPool* workers, ArchiveO
 
 Result<StoreOutcome> Archive::store(std::string_view raw, const Placement& placement) {
   auto batch = store_batch({StoreItem{raw, placement}});
-  if (!batch) return batch.error();
+  if (!batch)
+    return batch.error();
   return std::move((*batch)[0]);
 }
 
-Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector<StoreItem>& items) {
+Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(
+    const std::vector<StoreItem>& items) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   auto ms_since = [](Clock::time_point t) {
@@ -90,8 +96,8 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
       prep[i].error = make_error(Code::kInvalidArgument, "empty message");
     } else if (raw.size() > options_.max_message_size) {
       prep[i].error = make_error(Code::kResourceExhausted,
-                                 fmt::format("message is {} bytes, over the limit of {}", raw.size(),
-                                             options_.max_message_size));
+                                 fmt::format("message is {} bytes, over the limit of {}",
+                                             raw.size(), options_.max_message_size));
     } else {
       prep[i].sha_hex = crypto::to_hex(crypto::sha256(raw));
     }
@@ -99,14 +105,17 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
   if (workers_ != nullptr) {
     workers_->parallel_for(items.size(), hash_one);
   } else {
-    for (std::size_t i = 0; i < items.size(); ++i) hash_one(i);
+    for (std::size_t i = 0; i < items.size(); ++i)
+      hash_one(i);
   }
 
   // 2. Which are known already? Known messages are neither parsed nor written again.
   std::string hex_list;
   for (const auto& p : prep) {
-    if (p.error || p.sha_hex.empty()) continue;
-    if (!hex_list.empty()) hex_list += ',';
+    if (p.error || p.sha_hex.empty())
+      continue;
+    if (!hex_list.empty())
+      hex_list += ',';
     hex_list += p.sha_hex;
   }
   auto phase = Clock::now();
@@ -121,10 +130,12 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
       }
       return out;
     });
-    if (!known) return known.error();
+    if (!known)
+      return known.error();
     for (auto& p : prep) {
       for (const auto& k : *known) {
-        if (p.sha_hex == k) p.exists = true;
+        if (p.sha_hex == k)
+          p.exists = true;
       }
     }
   }
@@ -135,7 +146,8 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
   std::vector<std::optional<Error>> blob_errors(items.size());
   auto write_one = [&](std::size_t i) {
     auto& p = prep[i];
-    if (p.error || p.exists) return;
+    if (p.error || p.exists)
+      return;
     p.parsed = mime::parse_message(items[i].raw);
     auto put = blobs_.put(p.sha_hex, items[i].raw, BlobStore::Sync::kDeferred);
     if (!put) {
@@ -153,18 +165,21 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
   if (workers_ != nullptr) {
     workers_->parallel_for(items.size(), write_one);
   } else {
-    for (std::size_t i = 0; i < items.size(); ++i) write_one(i);
+    for (std::size_t i = 0; i < items.size(); ++i)
+      write_one(i);
   }
   t_write = ms_since(phase);
   phase = Clock::now();
   bool wrote = false;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (blob_errors[i]) return *blob_errors[i];  // storage trouble: nothing committed; retry is safe
+    if (blob_errors[i])
+      return *blob_errors[i];  // storage trouble: nothing committed; retry is safe
     wrote = wrote || (!prep[i].error && !prep[i].exists);
   }
   // The rows must never point at blobs a crash could still lose.
   if (wrote) {
-    if (auto st = blobs_.sync(); !st) return st.error();
+    if (auto st = blobs_.sync(); !st)
+      return st.error();
   }
 
   t_sync = ms_since(phase);
@@ -177,11 +192,14 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
     std::vector<std::string> seen;
     for (std::size_t i = 0; i < items.size(); ++i) {
       const auto& p = prep[i];
-      if (p.error) continue;
-      if (std::find(seen.begin(), seen.end(), p.sha_hex) != seen.end()) continue;
+      if (p.error)
+        continue;
+      if (std::find(seen.begin(), seen.end(), p.sha_hex) != seen.end())
+        continue;
       seen.push_back(p.sha_hex);
       first_in_batch[i] = true;
-      if (p.exists) continue;
+      if (p.exists)
+        continue;
       const auto& m = p.parsed;
       new_rows.push_back({{"sha", p.sha_hex},
                           {"size", items[i].raw.size()},
@@ -197,18 +215,25 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
                           {"problems", pg_text(join_lines(m.problems))}});
     }
   }
-  auto dump = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  auto dump = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   auto committed = pg::write(pool_, "archive_store", [&](pqxx::work& tx) {
     std::unordered_map<std::string, std::int64_t> inserted;  // sha -> id, stored by this batch
-    std::unordered_map<std::string, std::int64_t> ids;       // sha -> id, every message of the batch
+    std::unordered_map<std::string, std::int64_t> ids;  // sha -> id, every message of the batch
     if (!new_rows.empty()) {
       for (const auto& row : tx.exec_params(
-               "WITH input AS (SELECT * FROM json_to_recordset($1::json) AS x(sha text, size bigint, "
-               "blob_bytes bigint, mid text, subject text, from_addr text, to_addr text, cc_addr text, "
+               "WITH input AS (SELECT * FROM json_to_recordset($1::json) AS x(sha text, size "
+               "bigint, "
+               "blob_bytes bigint, mid text, subject text, from_addr text, to_addr text, cc_addr "
+               "text, "
                "date bigint, irt text, has_att boolean, problems text)), "
-               "ins AS (INSERT INTO messages (sha256, size, blob_bytes, header_message_id, subject, "
-               "from_addr, to_addr, cc_addr, date_header, in_reply_to, has_attachments, parse_problems) "
-               "SELECT decode(sha, 'hex'), size, blob_bytes, mid, subject, from_addr, to_addr, cc_addr, "
+               "ins AS (INSERT INTO messages (sha256, size, blob_bytes, header_message_id, "
+               "subject, "
+               "from_addr, to_addr, cc_addr, date_header, in_reply_to, has_attachments, "
+               "parse_problems) "
+               "SELECT decode(sha, 'hex'), size, blob_bytes, mid, subject, from_addr, to_addr, "
+               "cc_addr, "
                "to_timestamp(date), irt, has_att, problems FROM input "
                "ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256), "
                "queued AS (INSERT INTO index_queue (message_id) SELECT id FROM ins ORDER BY id) "
@@ -219,15 +244,17 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
     }
     std::string all;
     for (const auto& p : prep) {
-      if (p.error) continue;
-      if (!all.empty()) all += ',';
+      if (p.error)
+        continue;
+      if (!all.empty())
+        all += ',';
       all += p.sha_hex;
     }
     if (!all.empty()) {
-      for (const auto& row : tx.exec_params(
-               "SELECT encode(sha256, 'hex'), id FROM messages WHERE sha256 = ANY (SELECT decode(x, "
-               "'hex') FROM unnest(string_to_array($1, ',')) AS x)",
-               all)) {
+      for (const auto& row : tx.exec_params("SELECT encode(sha256, 'hex'), id FROM messages WHERE "
+                                            "sha256 = ANY (SELECT decode(x, "
+                                            "'hex') FROM unnest(string_to_array($1, ',')) AS x)",
+                                            all)) {
         ids.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
       }
     }
@@ -255,12 +282,13 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
         out.kind = StoreOutcome::Kind::kDuplicate;
       }
       const auto& pl = items[i].placement;
-      placement_rows.push_back({{"id", id->second},
-                                {"source", pg_text(pl.source, 512)},
-                                {"folder", pg_text(pl.folder, 1024)},
-                                {"location", pg_text(pl.location, 4096)},
-                                {"idate", pl.internal_date ? nlohmann::json(*pl.internal_date) : nlohmann::json()},
-                                {"flags", pg_text(pl.flags, 1024)}});
+      placement_rows.push_back(
+          {{"id", id->second},
+           {"source", pg_text(pl.source, 512)},
+           {"folder", pg_text(pl.folder, 1024)},
+           {"location", pg_text(pl.location, 4096)},
+           {"idate", pl.internal_date ? nlohmann::json(*pl.internal_date) : nlohmann::json()},
+           {"flags", pg_text(pl.flags, 1024)}});
       outcomes.emplace_back(std::move(out));
     }
     if (!placement_rows.empty()) {
@@ -273,10 +301,12 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
     }
     return outcomes;
   });
-  if (!committed) return committed.error();
-  spdlog::debug("store_batch: {} messages in {:.1f} ms (known {:.1f}, parse+write {:.1f}, sync {:.1f}, "
-                "transaction {:.1f})",
-                items.size(), ms_since(t0), t_known, t_write, t_sync, ms_since(phase));
+  if (!committed)
+    return committed.error();
+  spdlog::debug(
+      "store_batch: {} messages in {:.1f} ms (known {:.1f}, parse+write {:.1f}, sync {:.1f}, "
+      "transaction {:.1f})",
+      items.size(), ms_since(t0), t_known, t_write, t_sync, ms_since(phase));
   return std::move(*committed);
 }
 
@@ -285,24 +315,28 @@ Result<std::optional<MessageId>> Archive::find_by_sha256(std::string_view sha256
   if (!crypto::from_hex(sha256_hex, digest)) {
     return make_error(Code::kInvalidArgument, "sha256 must be 64 hex digits");
   }
-  return pg::read(pool_, "archive_find_sha", [&](pqxx::read_transaction& tx) -> std::optional<MessageId> {
-    auto r = tx.exec_params("SELECT id FROM messages WHERE sha256 = decode($1, 'hex')",
-                            crypto::to_hex(digest));
-    if (r.empty()) return std::nullopt;
-    return MessageId{r[0][0].as<std::int64_t>()};
-  });
+  return pg::read(
+      pool_, "archive_find_sha", [&](pqxx::read_transaction& tx) -> std::optional<MessageId> {
+        auto r = tx.exec_params("SELECT id FROM messages WHERE sha256 = decode($1, 'hex')",
+                                crypto::to_hex(digest));
+        if (r.empty())
+          return std::nullopt;
+        return MessageId{r[0][0].as<std::int64_t>()};
+      });
 }
 
 namespace {
 
 std::vector<std::string> split_unit(const std::string& s) {
   std::vector<std::string> out;
-  if (s.empty()) return out;
+  if (s.empty())
+    return out;
   std::size_t start = 0;
   for (;;) {
     const auto end = s.find('\x1f', start);
     out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) break;
+    if (end == std::string::npos)
+      break;
     start = end + 1;
   }
   return out;
@@ -313,14 +347,17 @@ std::vector<std::string> split_unit(const std::string& s) {
 Result<std::vector<MessageMeta>> Archive::metas(const std::vector<MessageId>& ids) {
   std::string list;
   for (auto id : ids) {
-    if (!list.empty()) list += ',';
+    if (!list.empty())
+      list += ',';
     list += std::to_string(to_int(id));
   }
   return pg::read(pool_, "archive_metas", [&](pqxx::read_transaction& tx) {
     std::vector<MessageMeta> out;
-    if (list.empty()) return out;
+    if (list.empty())
+      return out;
     for (const auto& row : tx.exec_params(
-             "SELECT m.id, encode(m.sha256, 'hex'), m.size, extract(epoch FROM m.archived_at)::bigint, "
+             "SELECT m.id, encode(m.sha256, 'hex'), m.size, extract(epoch FROM "
+             "m.archived_at)::bigint, "
              "coalesce(string_agg(DISTINCT p.source, E'\\x1f'), ''), "
              "coalesce(string_agg(DISTINCT p.folder, E'\\x1f'), '') "
              "FROM messages m LEFT JOIN placements p ON p.message_id = m.id "
@@ -341,20 +378,24 @@ Result<std::vector<MessageMeta>> Archive::metas(const std::vector<MessageId>& id
 
 Result<MessageMeta> Archive::meta(MessageId id) {
   auto r = metas({id});
-  if (!r) return r.error();
-  if (r->empty()) return make_error(Code::kNotFound, fmt::format("no message with id {}", to_int(id)));
+  if (!r)
+    return r.error();
+  if (r->empty())
+    return make_error(Code::kNotFound, fmt::format("no message with id {}", to_int(id)));
   return std::move(r->front());
 }
 
 Result<std::vector<MessageRow>> Archive::rows(const std::vector<MessageId>& ids) {
   std::string list;
   for (auto id : ids) {
-    if (!list.empty()) list += ',';
+    if (!list.empty())
+      list += ',';
     list += std::to_string(to_int(id));
   }
   auto found = pg::read(pool_, "archive_rows", [&](pqxx::read_transaction& tx) {
     std::vector<MessageRow> out;
-    if (list.empty()) return out;
+    if (list.empty())
+      return out;
     for (const auto& row : tx.exec_params(
              "SELECT id, encode(sha256, 'hex'), header_message_id, subject, from_addr, to_addr, "
              "cc_addr, extract(epoch FROM date_header)::bigint, "
@@ -369,7 +410,8 @@ Result<std::vector<MessageRow>> Archive::rows(const std::vector<MessageId>& ids)
       m.from = row[4].as<std::string>();
       m.to = row[5].as<std::string>();
       m.cc = row[6].as<std::string>();
-      if (!row[7].is_null()) m.date = row[7].as<std::int64_t>();
+      if (!row[7].is_null())
+        m.date = row[7].as<std::int64_t>();
       m.archived_at = row[8].as<std::int64_t>();
       m.size = row[9].as<std::uint64_t>();
       m.has_attachments = row[10].as<bool>();
@@ -377,7 +419,8 @@ Result<std::vector<MessageRow>> Archive::rows(const std::vector<MessageId>& ids)
       std::size_t start = 0;
       while (start < problems.size()) {
         auto end = problems.find('\n', start);
-        if (end == std::string::npos) end = problems.size();
+        if (end == std::string::npos)
+          end = problems.size();
         m.problems.push_back(problems.substr(start, end - start));
         start = end + 1;
       }
@@ -385,12 +428,14 @@ Result<std::vector<MessageRow>> Archive::rows(const std::vector<MessageId>& ids)
     }
     return out;
   });
-  if (!found) return found.error();
+  if (!found)
+    return found.error();
   std::vector<MessageRow> ordered;
   ordered.reserve(found->size());
   for (auto id : ids) {
     for (auto& m : *found) {
-      if (m.id == id) ordered.push_back(m);
+      if (m.id == id)
+        ordered.push_back(m);
     }
   }
   return ordered;
@@ -417,9 +462,11 @@ Result<std::vector<Placement>> Archive::placements(MessageId id) {
 
 Result<std::string> Archive::read_raw(MessageId id) {
   auto m = meta(id);
-  if (!m) return m.error();
+  if (!m)
+    return m.error();
   auto raw = blobs_.get(m->sha256_hex);
-  if (!raw) return raw.error();
+  if (!raw)
+    return raw.error();
   if (crypto::to_hex(crypto::sha256(*raw)) != m->sha256_hex) {
     return make_error(Code::kDataLoss,
                       fmt::format("message {}: stored bytes no longer match their SHA-256 {}",
@@ -432,11 +479,13 @@ Result<mime::ParsedMessage> Archive::search_text(const MessageMeta& meta) {
   auto text = blobs_.get(text_key(meta.sha256_hex));
   if (text) {
     auto decoded = mime::decode_search_text(*text);
-    if (decoded) return decoded;
+    if (decoded)
+      return decoded;
   }
   // Missing or unreadable sidecar: the blob is the record; derive the text again.
   auto raw = blobs_.get(meta.sha256_hex);
-  if (!raw) return raw.error();
+  if (!raw)
+    return raw.error();
   auto parsed = mime::parse_message(*raw);
   (void)blobs_.put(text_key(meta.sha256_hex), mime::encode_search_text(parsed));
   return parsed;
@@ -446,7 +495,8 @@ Result<std::string> Archive::sha256_of(MessageId id) {
   {
     std::lock_guard lock(sha_mu_);
     auto it = sha_cache_.find(to_int(id));
-    if (it != sha_cache_.end()) return it->second;
+    if (it != sha_cache_.end())
+      return it->second;
     if (to_int(id) <= sha_cache_max_id_) {
       return make_error(Code::kNotFound, fmt::format("no message with id {}", to_int(id)));
     }
@@ -465,20 +515,23 @@ Result<std::string> Archive::sha256_of(MessageId id) {
     }
     return out;
   });
-  if (!rows) return rows.error();
+  if (!rows)
+    return rows.error();
   std::lock_guard lock(sha_mu_);
   for (auto& [row_id, sha] : *rows) {
     sha_cache_.emplace(row_id, std::move(sha));
     sha_cache_max_id_ = std::max(sha_cache_max_id_, row_id);
   }
   auto it = sha_cache_.find(to_int(id));
-  if (it == sha_cache_.end()) return make_error(Code::kNotFound, fmt::format("no message with id {}", to_int(id)));
+  if (it == sha_cache_.end())
+    return make_error(Code::kNotFound, fmt::format("no message with id {}", to_int(id)));
   return it->second;
 }
 
 Result<mime::ParsedMessage> Archive::search_text(MessageId id) {
   auto sha = sha256_of(id);
-  if (!sha) return sha.error();
+  if (!sha)
+    return sha.error();
   MessageMeta meta;
   meta.id = id;
   meta.sha256_hex = std::move(*sha);

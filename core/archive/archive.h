@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/archive/message_meta.h"
@@ -113,7 +113,9 @@ class Archive {
   Status audit(std::string_view actor, std::string_view action, std::optional<MessageId> id,
                std::string_view detail = {});
 
-  static std::string text_key(std::string_view sha256_hex) { return std::string{sha256_hex} + ".text"; }
+  static std::string text_key(std::string_view sha256_hex) {
+    return std::string{sha256_hex} + ".text";
+  }
 
  private:
   pg::Pool& pool_;

@@ -15,13 +15,17 @@
 namespace mailvault {
 
 Result<std::optional<Principal>> authenticate_token(pg::Pool& pool, std::string_view token) {
-  if (token.size() < 16 || token.size() > 256) return std::optional<Principal>{};
+  if (token.size() < 16 || token.size() > 256)
+    return std::optional<Principal>{};
   const std::string hash = crypto::to_hex(crypto::sha256(token));
-  return pg::read(pool, "token_lookup", [&](pqxx::read_transaction& tx) -> std::optional<Principal> {
-    auto r = tx.exec_params("SELECT name, role FROM api_tokens WHERE token_hash = decode($1, 'hex')", hash);
-    if (r.empty()) return std::nullopt;
-    return Principal{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
-  });
+  return pg::read(
+      pool, "token_lookup", [&](pqxx::read_transaction& tx) -> std::optional<Principal> {
+        auto r = tx.exec_params(
+            "SELECT name, role FROM api_tokens WHERE token_hash = decode($1, 'hex')", hash);
+        if (r.empty())
+          return std::nullopt;
+        return Principal{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
+      });
 }
 
 Result<std::string> create_token(pg::Pool& pool, std::string_view name, std::string_view role) {
@@ -34,7 +38,8 @@ Result<std::string> create_token(pg::Pool& pool, std::string_view name, std::str
         "created_at = now()",
         std::string{name}, hash, std::string{role});
   });
-  if (!st) return st.error();
+  if (!st)
+    return st.error();
   return token;
 }
 
@@ -44,25 +49,30 @@ Status ensure_admin_token(pg::Pool& pool, const std::filesystem::path& path) {
     std::string existing;
     if (in && std::getline(in, existing) && !existing.empty()) {
       auto who = authenticate_token(pool, existing);
-      if (!who) return who.error();
-      if (*who) return {};
+      if (!who)
+        return who.error();
+      if (*who)
+        return {};
       spdlog::warn("{} holds a token this database does not know; issuing a new admin token",
                    path.string());
     }
   }
   auto token = create_token(pool, "admin", "admin");
-  if (!token) return token.error();
+  if (!token)
+    return token.error();
   const std::string tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return make_error(Code::kPermissionDenied, fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    return make_error(Code::kPermissionDenied,
+                      fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
   }
   const std::string line = *token + "\n";
   const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
                   ::fchmod(fd, 0600) == 0 && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return make_error(Code::kUnavailable, fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+    return make_error(Code::kUnavailable,
+                      fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
   }
   spdlog::info("wrote the admin API token to {} (mode 0600)", path.string());
   return {};

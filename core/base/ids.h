@@ -8,6 +8,8 @@ namespace mailvault {
 // Archive-wide message identifier: the `messages.id` primary key (one per distinct SHA-256).
 enum class MessageId : std::int64_t {};
 
-constexpr std::int64_t to_int(MessageId id) noexcept { return static_cast<std::int64_t>(id); }
+constexpr std::int64_t to_int(MessageId id) noexcept {
+  return static_cast<std::int64_t>(id);
+}
 
 }  // namespace mailvault

@@ -1,9 +1,9 @@
 #include "core/base/log.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-
 #include <mutex>
 #include <string>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace mailvault::log {
 
@@ -18,7 +18,8 @@ void init() {
 
 bool set_level(std::string_view name) {
   const auto level = spdlog::level::from_str(std::string{name});
-  if (level == spdlog::level::off && name != "off") return false;
+  if (level == spdlog::level::off && name != "off")
+    return false;
   spdlog::set_level(level);
   return true;
 }

@@ -2,9 +2,9 @@
 // or spdlog's free functions (spdlog::info(...)); both go to the same sink.
 #pragma once
 
-#include <spdlog/spdlog.h>
-
 #include <string_view>
+
+#include <spdlog/spdlog.h>
 
 namespace mailvault::log {
 

@@ -40,27 +40,41 @@ struct Error {
   std::string message;
 };
 
-inline Error make_error(Code code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(Code code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value)
+      : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+
+  Result(Error error)
+      : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
+
   explicit operator bool() const noexcept { return has_value(); }
 
   T& value() & { return std::get<0>(v_); }
+
   const T& value() const& { return std::get<0>(v_); }
+
   T&& value() && { return std::get<0>(std::move(v_)); }
+
   const Error& error() const& { return std::get<1>(v_); }
+
   Error&& error() && { return std::get<1>(std::move(v_)); }
 
   T& operator*() & { return value(); }
+
   const T& operator*() const& { return value(); }
+
   T&& operator*() && { return std::move(*this).value(); }
+
   T* operator->() { return &value(); }
+
   const T* operator->() const { return &value(); }
 
   template <typename U>
@@ -77,9 +91,14 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+
+  Result(Error error)
+      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+
   [[nodiscard]] bool has_value() const noexcept { return ok_; }
+
   explicit operator bool() const noexcept { return ok_; }
+
   const Error& error() const& { return error_; }
 
  private:
@@ -89,6 +108,8 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+  return {};
+}
 
 }  // namespace mailvault

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <memory>
 #include <exception>
+#include <memory>
 
 #include "core/base/log.h"
 
@@ -11,9 +11,11 @@ namespace mailvault {
 
 ThreadPool::ThreadPool(std::size_t threads, std::size_t max_queue)
     : max_queue_(max_queue == 0 ? 1 : max_queue) {
-  if (threads == 0) threads = 1;
+  if (threads == 0)
+    threads = 1;
   workers_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { run(); });
+  for (std::size_t i = 0; i < threads; ++i)
+    workers_.emplace_back([this] { run(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -23,7 +25,8 @@ ThreadPool::~ThreadPool() {
   }
   has_work_.notify_all();
   has_room_.notify_all();
-  for (auto& t : workers_) t.join();
+  for (auto& t : workers_)
+    t.join();
 }
 
 void ThreadPool::submit(std::function<void()> task) {
@@ -40,7 +43,8 @@ void ThreadPool::run() {
     {
       std::unique_lock lock(mu_);
       has_work_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;
+      if (queue_.empty())
+        return;
       task = std::move(queue_.front());
       queue_.pop_front();
     }
@@ -54,7 +58,9 @@ void ThreadPool::run() {
 }
 
 void ThreadPool::parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) {
-  if (n == 0) return;
+  if (n == 0)
+    return;
+
   // Shared state outlives this call: a helper task may start after every item was claimed.
   struct State {
     std::atomic<std::size_t> next{0};
@@ -62,6 +68,7 @@ void ThreadPool::parallel_for(std::size_t n, const std::function<void(std::size_
     std::mutex mu;
     std::condition_variable all_done;
   };
+
   auto state = std::make_shared<State>();
   const std::function<void(std::size_t)>* body = &fn;
   const std::size_t total = n;
@@ -71,13 +78,16 @@ void ThreadPool::parallel_for(std::size_t n, const std::function<void(std::size_
       (*body)(i);
       ++finished;
     }
-    if (finished == 0) return;  // claimed nothing: never touches *body after the caller returns
+    if (finished == 0)
+      return;  // claimed nothing: never touches *body after the caller returns
     std::lock_guard lock(state->mu);
     state->done += finished;
-    if (state->done == total) state->all_done.notify_all();
+    if (state->done == total)
+      state->all_done.notify_all();
   };
   const std::size_t helpers = std::min(n - 1, workers_.size());
-  for (std::size_t h = 0; h < helpers; ++h) submit(worker);
+  for (std::size_t h = 0; h < helpers; ++h)
+    submit(worker);
   worker();
   std::unique_lock lock(state->mu);
   state->all_done.wait(lock, [&] { return state->done == total; });

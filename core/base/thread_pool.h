@@ -23,6 +23,7 @@ class ThreadPool {
   ThreadPool& operator=(ThreadPool&&) = delete;
 
   void submit(std::function<void()> task);
+
   std::size_t size() const noexcept { return workers_.size(); }
 
   // Runs fn(i) for i in [0, n) on the pool and the calling thread; returns when all are done.

@@ -28,7 +28,7 @@ class BlobStore {
   BlobStore& operator=(BlobStore&&) = delete;
 
   struct PutResult {
-    bool created = false;          // false: the key already existed
+    bool created = false;            // false: the key already existed
     std::uint64_t stored_bytes = 0;  // compressed size on disk
   };
   enum class Sync : std::uint8_t {
@@ -37,7 +37,11 @@ class BlobStore {
   };
   // Thread-safe. Durable as `sync` says (unless the store was opened with durable = false).
   virtual Result<PutResult> put(std::string_view key, std::string_view data, Sync sync) = 0;
-  Result<PutResult> put(std::string_view key, std::string_view data) { return put(key, data, Sync::kNow); }
+
+  Result<PutResult> put(std::string_view key, std::string_view data) {
+    return put(key, data, Sync::kNow);
+  }
+
   // Makes every blob written so far durable (one filesystem-wide flush).
   virtual Status sync() = 0;
   // Thread-safe. kNotFound when absent, kDataLoss when the stored file is corrupt.

@@ -18,19 +18,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string errno_text(int err) { return std::system_category().message(err); }
+std::string errno_text(int err) {
+  return std::system_category().message(err);
+}
 
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
+
   ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0)
+      ::close(fd_);
   }
+
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   Fd(Fd&&) = delete;
   Fd& operator=(Fd&&) = delete;
+
   int get() const { return fd_; }
+
   int release() { return std::exchange(fd_, -1); }
 
  private:
@@ -38,10 +45,12 @@ class Fd {
 };
 
 bool valid_key(std::string_view key) {
-  if (key.size() < 4 || key.size() > 128) return false;
+  if (key.size() < 4 || key.size() > 128)
+    return false;
   for (char c : key) {
     const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '.' || c == '_';
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return key[0] != '.';
 }
@@ -50,7 +59,8 @@ Status write_all(int fd, std::string_view data, const fs::path& path) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return make_error(Code::kUnavailable,
                         fmt::format("writing {}: {}", path.string(), errno_text(errno)));
     }
@@ -66,19 +76,21 @@ class FsBlobStore final : public BlobStore {
 
   Result<PutResult> put(std::string_view key, std::string_view data, Sync sync) override {
     const bool fsync_now = options_.durable && sync == Sync::kNow;
-    if (!valid_key(key)) return make_error(Code::kInvalidArgument, "invalid blob key");
+    if (!valid_key(key))
+      return make_error(Code::kInvalidArgument, "invalid blob key");
     const fs::path dir = dir_for(key);
     const fs::path final_path = dir / std::string{key};
     std::error_code ec;
-    if (fs::exists(final_path, ec)) return PutResult{false, 0};
+    if (fs::exists(final_path, ec))
+      return PutResult{false, 0};
     fs::create_directories(dir, ec);
     if (ec) {
       return make_error(Code::kUnavailable,
                         fmt::format("creating {}: {}", dir.string(), ec.message()));
     }
     std::string compressed(ZSTD_compressBound(data.size()), '\0');
-    const std::size_t n =
-        ZSTD_compress(compressed.data(), compressed.size(), data.data(), data.size(), options_.zstd_level);
+    const std::size_t n = ZSTD_compress(compressed.data(), compressed.size(), data.data(),
+                                        data.size(), options_.zstd_level);
     if (ZSTD_isError(n) != 0U) {
       return make_error(Code::kInternal, fmt::format("zstd: {}", ZSTD_getErrorName(n)));
     }
@@ -87,9 +99,12 @@ class FsBlobStore final : public BlobStore {
     const fs::path tmp = dir / fmt::format(".{}.tmp.{}", key, crypto::random_hex(6));
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
     if (fd.get() < 0) {
-      return make_error(Code::kUnavailable, fmt::format("creating {}: {}", tmp.string(), errno_text(errno)));
+      return make_error(Code::kUnavailable,
+                        fmt::format("creating {}: {}", tmp.string(), errno_text(errno)));
     }
-    auto cleanup = [&] { ::unlink(tmp.c_str()); };
+    auto cleanup = [&] {
+      ::unlink(tmp.c_str());
+    };
     if (auto st = write_all(fd.get(), compressed, tmp); !st) {
       cleanup();
       return st.error();
@@ -97,7 +112,8 @@ class FsBlobStore final : public BlobStore {
     if (fsync_now && ::fsync(fd.get()) != 0) {
       const int err = errno;
       cleanup();
-      return make_error(Code::kUnavailable, fmt::format("fsync {}: {}", tmp.string(), errno_text(err)));
+      return make_error(Code::kUnavailable,
+                        fmt::format("fsync {}: {}", tmp.string(), errno_text(err)));
     }
     ::close(fd.release());
     // rename() replaces atomically; a concurrent writer of the same key wrote the same bytes.
@@ -109,38 +125,44 @@ class FsBlobStore final : public BlobStore {
     }
     if (fsync_now) {
       Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (dfd.get() >= 0) ::fsync(dfd.get());
+      if (dfd.get() >= 0)
+        ::fsync(dfd.get());
     }
     return PutResult{true, n};
   }
 
   Status sync() override {
-    if (!options_.durable) return {};
+    if (!options_.durable)
+      return {};
     // syncfs() flushes the data and the journal (renames included) of the whole filesystem in
     // one go: on disks where an fsync costs milliseconds, far cheaper than one per blob.
     Fd fd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0 || ::syncfs(fd.get()) != 0) {
-      return make_error(Code::kUnavailable, fmt::format("syncing the blob store {}: {}", root_.string(),
-                                                        errno_text(errno)));
+      return make_error(Code::kUnavailable, fmt::format("syncing the blob store {}: {}",
+                                                        root_.string(), errno_text(errno)));
     }
     return {};
   }
 
   Result<std::string> get(std::string_view key) const override {
-    if (!valid_key(key)) return make_error(Code::kInvalidArgument, "invalid blob key");
+    if (!valid_key(key))
+      return make_error(Code::kInvalidArgument, "invalid blob key");
     const fs::path path = dir_for(key) / std::string{key};
     std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(Code::kNotFound, fmt::format("blob {} not found", key));
+    if (!in)
+      return make_error(Code::kNotFound, fmt::format("blob {} not found", key));
     std::string compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const unsigned long long size = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
       return make_error(Code::kDataLoss, fmt::format("blob {} is corrupt (bad zstd frame)", key));
     }
     std::string out(size, '\0');
-    const std::size_t n = ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
+    const std::size_t n =
+        ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
     if (ZSTD_isError(n) != 0U || n != size) {
-      return make_error(Code::kDataLoss, fmt::format("blob {} is corrupt: {}", key,
-                                                     ZSTD_isError(n) != 0U ? ZSTD_getErrorName(n) : "short"));
+      return make_error(Code::kDataLoss,
+                        fmt::format("blob {} is corrupt: {}", key,
+                                    ZSTD_isError(n) != 0U ? ZSTD_getErrorName(n) : "short"));
     }
     return out;
   }
@@ -166,12 +188,12 @@ Result<std::unique_ptr<BlobStore>> open_fs_blob_store(const fs::path& root,
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec) {
-    return make_error(Code::kUnavailable,
-                      fmt::format("cannot create blob store at {}: {}", root.string(), ec.message()));
+    return make_error(Code::kUnavailable, fmt::format("cannot create blob store at {}: {}",
+                                                      root.string(), ec.message()));
   }
   if (::access(root.c_str(), W_OK) != 0) {
-    return make_error(Code::kPermissionDenied,
-                      fmt::format("blob store {} is not writable: {}", root.string(), errno_text(errno)));
+    return make_error(Code::kPermissionDenied, fmt::format("blob store {} is not writable: {}",
+                                                           root.string(), errno_text(errno)));
   }
   return std::unique_ptr<BlobStore>(std::make_unique<FsBlobStore>(root, options));
 }

@@ -1,11 +1,11 @@
 #include "core/crypto/digest.h"
 
+#include <stdexcept>
+#include <vector>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-
-#include <stdexcept>
-#include <vector>
 
 namespace mailvault::crypto {
 
@@ -19,13 +19,16 @@ Sha256 sha256(std::string_view data) {
 }
 
 Sha256Builder::Sha256Builder() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
     EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
     throw std::runtime_error("EVP_DigestInit_ex(sha256) failed");
   }
 }
 
-Sha256Builder::~Sha256Builder() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256Builder::~Sha256Builder() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 
 void Sha256Builder::update(std::string_view data) {
   EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
@@ -50,19 +53,24 @@ std::string to_hex(const Sha256& digest) {
 
 namespace {
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 }  // namespace
 
 bool from_hex(std::string_view hex, Sha256& out) {
-  if (hex.size() != out.size() * 2) return false;
+  if (hex.size() != out.size() * 2)
+    return false;
   for (std::size_t i = 0; i < out.size(); ++i) {
     const int hi = hex_value(hex[2 * i]);
     const int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
+    if (hi < 0 || lo < 0)
+      return false;
     out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
   }
   return true;

@@ -50,22 +50,26 @@ RunResult run(const std::vector<std::string>& argv, const std::optional<Identity
   if (pid == 0) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0) {
-      if (as) (void)::fchown(fd, as->uid, as->gid);
+      if (as)
+        (void)::fchown(fd, as->uid, as->gid);
       ::dup2(fd, STDOUT_FILENO);
       ::dup2(fd, STDERR_FILENO);
     }
     const int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    if (devnull >= 0)
+      ::dup2(devnull, STDIN_FILENO);
     if (as) {
       if (::setgid(as->gid) != 0 || ::initgroups(as->name.c_str(), as->gid) != 0 ||
           ::setuid(as->uid) != 0) {
-        std::fprintf(stderr, "cannot switch to user %s: %s\n", as->name.c_str(), std::strerror(errno));
+        std::fprintf(stderr, "cannot switch to user %s: %s\n", as->name.c_str(),
+                     std::strerror(errno));
         ::_exit(126);
       }
     }
     std::vector<char*> args;
     args.reserve(argv.size() + 1);
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));  // NOLINT
+    for (const auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));  // NOLINT
     args.push_back(nullptr);
     ::execv(args[0], args.data());
     std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
@@ -86,11 +90,13 @@ std::string tail(const std::string& text, std::size_t max_lines = 8) {
   std::vector<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
+    if (!line.empty())
+      lines.push_back(line);
   }
   std::string out;
   const std::size_t from = lines.size() > max_lines ? lines.size() - max_lines : 0;
-  for (std::size_t i = from; i < lines.size(); ++i) out += (out.empty() ? "" : " | ") + lines[i];
+  for (std::size_t i = from; i < lines.size(); ++i)
+    out += (out.empty() ? "" : " | ") + lines[i];
   return out;
 }
 
@@ -101,7 +107,8 @@ Result<fs::path> find_bin_dir() {
   for (const char* v : {"15", "16", "17", "14", "13"}) {
     fs::path p = fs::path("/usr/lib/postgresql") / v / "bin";
     std::error_code ec;
-    if (fs::exists(p / "pg_ctl", ec)) return p;
+    if (fs::exists(p / "pg_ctl", ec))
+      return p;
   }
   return make_error(Code::kFailedPrecondition,
                     "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (install "
@@ -120,16 +127,19 @@ Status chown_tree(const fs::path& p, const Identity& id) {
 Status check_reachable(const fs::path& dir, const Identity& id) {
   for (fs::path p = dir; !p.empty() && p != p.root_path(); p = p.parent_path()) {
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) continue;
-    const bool ok = st.st_uid == id.uid ? (st.st_mode & S_IXUSR) != 0
+
+    if (::stat(p.c_str(), &st) != 0)
+      continue;
+    const bool ok = st.st_uid == id.uid   ? (st.st_mode & S_IXUSR) != 0
                     : st.st_gid == id.gid ? (st.st_mode & S_IXGRP) != 0
                                           : (st.st_mode & S_IXOTH) != 0;
     if (!ok) {
-      return make_error(Code::kFailedPrecondition,
-                        fmt::format("the embedded PostgreSQL runs as user '{}', which cannot enter {} "
-                                    "(mode {:o}); choose a --data-dir it can reach (e.g. "
-                                    "/var/lib/mailvault) or run: chmod o+x {}",
-                                    id.name, p.string(), st.st_mode & 07777, p.string()));
+      return make_error(
+          Code::kFailedPrecondition,
+          fmt::format("the embedded PostgreSQL runs as user '{}', which cannot enter {} "
+                      "(mode {:o}); choose a --data-dir it can reach (e.g. "
+                      "/var/lib/mailvault) or run: chmod o+x {}",
+                      id.name, p.string(), st.st_mode & 07777, p.string()));
     }
   }
   return {};
@@ -144,9 +154,11 @@ bool process_is_postgres(pid_t pid) {
     std::string line;
     std::getline(stat, line);
     const auto close = line.rfind(')');
-    if (close == std::string::npos || close + 2 >= line.size()) return false;
+    if (close == std::string::npos || close + 2 >= line.size())
+      return false;
     const char state = line[close + 2];
-    if (state == 'Z' || state == 'X') return false;
+    if (state == 'Z' || state == 'X')
+      return false;
   }
   std::ifstream comm(fmt::format("/proc/{}/comm", pid));
   std::string name;
@@ -159,12 +171,15 @@ bool process_is_postgres(pid_t pid) {
 // another program or is a zombie nobody reaped. Remove the file in those cases.
 void remove_stale_lock_file(const fs::path& lock_file) {
   std::ifstream in(lock_file);
-  if (!in) return;
+  if (!in)
+    return;
   long pid = 0;
   in >> pid;
-  if (pid <= 0) return;
+  if (pid <= 0)
+    return;
   const bool alive = ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-  if (alive && process_is_postgres(static_cast<pid_t>(pid))) return;
+  if (alive && process_is_postgres(static_cast<pid_t>(pid)))
+    return;
   std::error_code ec;
   fs::remove(lock_file, ec);
   spdlog::warn("removed stale {} (pid {} is {})", lock_file.string(), pid,
@@ -175,7 +190,8 @@ void remove_stale_lock_file(const fs::path& lock_file) {
 
 Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const fs::path& data_dir) {
   auto bin = find_bin_dir();
-  if (!bin) return bin.error();
+  if (!bin)
+    return bin.error();
   std::unique_ptr<EmbeddedPostgres> pg(new EmbeddedPostgres());
   pg->bin_dir_ = *bin;
   pg->root_ = fs::absolute(data_dir) / "postgres";
@@ -197,11 +213,12 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const fs::path
     const std::string user = env != nullptr && *env != '\0' ? env : "postgres";
     const passwd* pw = ::getpwnam(user.c_str());
     if (pw == nullptr) {
-      return make_error(Code::kFailedPrecondition,
-                        fmt::format("running as root, the embedded PostgreSQL needs an unprivileged "
-                                    "user '{}', which does not exist (install postgresql-15 or set "
-                                    "MAILVAULT_PG_USER)",
-                                    user));
+      return make_error(
+          Code::kFailedPrecondition,
+          fmt::format("running as root, the embedded PostgreSQL needs an unprivileged "
+                      "user '{}', which does not exist (install postgresql-15 or set "
+                      "MAILVAULT_PG_USER)",
+                      user));
     }
     as = Identity{pw->pw_uid, pw->pw_gid, user};
     pg->run_as_ = user;
@@ -220,12 +237,14 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const fs::path
     // data-dir: root-owned, group of the postgres user may traverse (0710); postgres/ is theirs.
     const fs::path top = fs::absolute(data_dir);
     if (::chown(top.c_str(), 0, as->gid) != 0 || ::chmod(top.c_str(), 0710) != 0) {
-      return make_error(Code::kPermissionDenied, fmt::format("cannot set up {}: {}", top.string(),
-                                                             std::strerror(errno)));
+      return make_error(Code::kPermissionDenied,
+                        fmt::format("cannot set up {}: {}", top.string(), std::strerror(errno)));
     }
-    if (auto st = check_reachable(top.parent_path(), *as); !st) return st.error();
+    if (auto st = check_reachable(top.parent_path(), *as); !st)
+      return st.error();
     for (const auto& p : {pg->root_, run_dir}) {
-      if (auto st = chown_tree(p, *as); !st) return st.error();
+      if (auto st = chown_tree(p, *as); !st)
+        return st.error();
     }
   }
 
@@ -237,7 +256,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const fs::path
                   "--auth=trust", "-E", "UTF8", "--no-locale", "--no-instructions"},
                  as, cmd_log);
     if (r.exit_code != 0) {
-      return make_error(Code::kUnavailable, fmt::format("initdb failed ({}): {}", r.exit_code, tail(r.output)));
+      return make_error(Code::kUnavailable,
+                        fmt::format("initdb failed ({}): {}", r.exit_code, tail(r.output)));
     }
     std::ofstream conf(data / "postgresql.conf", std::ios::app);
     conf << "\n# mailvault embedded defaults: Unix socket only, private socket directory\n"
@@ -280,8 +300,9 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const fs::path
       break;
     } catch (const std::exception& e) {
       if (attempt >= 100) {
-        return make_error(Code::kUnavailable,
-                          fmt::format("embedded PostgreSQL does not accept connections: {}", e.what()));
+        return make_error(
+            Code::kUnavailable,
+            fmt::format("embedded PostgreSQL does not accept connections: {}", e.what()));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -292,7 +313,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const fs::path
 }
 
 void EmbeddedPostgres::stop() {
-  if (!running_ || !started_here_) return;
+  if (!running_ || !started_here_)
+    return;
   running_ = false;
   std::optional<Identity> as;
   if (!run_as_.empty()) {
@@ -300,8 +322,9 @@ void EmbeddedPostgres::stop() {
       as = Identity{pw->pw_uid, pw->pw_gid, run_as_};
     }
   }
-  auto r = run({(bin_dir_ / "pg_ctl").string(), "stop", "-w", "-m", "fast", "-D", (root_ / "data").string()},
-               as, root_ / "pg_ctl.log");
+  auto r = run(
+      {(bin_dir_ / "pg_ctl").string(), "stop", "-w", "-m", "fast", "-D", (root_ / "data").string()},
+      as, root_ / "pg_ctl.log");
   if (r.exit_code != 0) {
     spdlog::warn("stopping embedded PostgreSQL: {}", tail(r.output, 3));
   } else {
@@ -309,6 +332,8 @@ void EmbeddedPostgres::stop() {
   }
 }
 
-EmbeddedPostgres::~EmbeddedPostgres() { stop(); }
+EmbeddedPostgres::~EmbeddedPostgres() {
+  stop();
+}
 
 }  // namespace mailvault::pg

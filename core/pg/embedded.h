@@ -30,7 +30,9 @@ class EmbeddedPostgres {
   // when start() was called (left by a crashed `serve`, or used by a running one) is only
   // stopped if take_ownership() was called.
   void stop();
+
   void take_ownership() { started_here_ = true; }
+
   ~EmbeddedPostgres();
 
   EmbeddedPostgres(const EmbeddedPostgres&) = delete;

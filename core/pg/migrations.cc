@@ -18,13 +18,16 @@ Result<MigrateSummary> migrate(Pool& pool) {
       pqxx::nontransaction nt(conn);
       nt.exec0("SET client_min_messages = warning");
       nt.exec0(
-          "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT "
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text "
+          "NOT "
           "NULL, applied_at timestamptz NOT NULL DEFAULT now())");
       nt.exec_params("SELECT pg_advisory_lock($1)", kMigrationLock);
     }
     MigrateSummary summary;
+
     struct Unlock {
       pqxx::connection& c;
+
       ~Unlock() {
         try {
           pqxx::nontransaction nt(c);
@@ -33,6 +36,7 @@ Result<MigrateSummary> migrate(Pool& pool) {
         }
       }
     } unlock{conn};
+
     int current = 0;
     {
       pqxx::nontransaction nt(conn);
@@ -41,13 +45,15 @@ Result<MigrateSummary> migrate(Pool& pool) {
     const auto& all = embedded_migrations();
     const int known = all.empty() ? 0 : all.back().version;
     if (current > known) {
-      return make_error(Code::kFailedPrecondition,
-                        fmt::format("database schema version {} is newer than this mailvault knows ({}); "
-                                    "upgrade mailvault",
-                                    current, known));
+      return make_error(
+          Code::kFailedPrecondition,
+          fmt::format("database schema version {} is newer than this mailvault knows ({}); "
+                      "upgrade mailvault",
+                      current, known));
     }
     for (const auto& m : all) {
-      if (m.version <= current) continue;
+      if (m.version <= current)
+        continue;
       pqxx::work tx(conn, "migrate");
       tx.exec0(std::string{m.sql});
       tx.exec_params0("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,

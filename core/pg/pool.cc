@@ -11,13 +11,15 @@ Result<std::unique_ptr<Pool>> Pool::open(std::string url, std::size_t max_connec
     pool->idle_.push_back(std::move(conn));
     pool->open_ = 1;
   } catch (const std::exception& e) {
-    return make_error(Code::kUnavailable, fmt::format("cannot connect to PostgreSQL: {}", e.what()));
+    return make_error(Code::kUnavailable,
+                      fmt::format("cannot connect to PostgreSQL: {}", e.what()));
   }
   return pool;
 }
 
 Pool::Lease::~Lease() {
-  if (conn_ && pool_ != nullptr) pool_->give_back(std::move(conn_));
+  if (conn_ && pool_ != nullptr)
+    pool_->give_back(std::move(conn_));
 }
 
 Pool::Lease Pool::acquire() {
@@ -56,7 +58,8 @@ void Pool::give_back(std::unique_ptr<pqxx::connection> conn) {
 
 Error to_error(const std::exception& e, std::string_view what) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
-    return make_error(Code::kUnavailable, fmt::format("{}: database connection lost: {}", what, e.what()));
+    return make_error(Code::kUnavailable,
+                      fmt::format("{}: database connection lost: {}", what, e.what()));
   }
   if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
     return make_error(Code::kAlreadyExists, fmt::format("{}: {}", what, e.what()));

@@ -3,14 +3,14 @@
 // <pqxx/pqxx> is included by core/pg and the store modules only.
 #pragma once
 
-#include <pqxx/pqxx>
-
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <pqxx/pqxx>
 
 #include "core/base/result.h"
 
@@ -23,12 +23,15 @@ class Pool {
 
   class Lease {
    public:
-    Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+
     ~Lease();
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&&) = delete;
+
     pqxx::connection& conn() { return *conn_; }
 
    private:
@@ -38,6 +41,7 @@ class Pool {
 
   // Blocks until a connection is free; throws pqxx::broken_connection if none can be made.
   Lease acquire();
+
   const std::string& url() const { return url_; }
 
   Pool(const Pool&) = delete;
@@ -48,6 +52,7 @@ class Pool {
 
  private:
   Pool(std::string url, std::size_t max) : url_(std::move(url)), max_(max) {}
+
   void give_back(std::unique_ptr<pqxx::connection> conn);
 
   std::string url_;
@@ -65,7 +70,8 @@ Error to_error(const std::exception& e, std::string_view what);
 // serialization failures and broken connections (body must be idempotent). Exceptions become
 // Errors here.
 template <typename F>
-auto write(Pool& pool, std::string_view name, F&& body) -> Result<decltype(body(std::declval<pqxx::work&>()))> {
+auto write(Pool& pool, std::string_view name, F&& body)
+    -> Result<decltype(body(std::declval<pqxx::work&>()))> {
   using T = decltype(body(std::declval<pqxx::work&>()));
   for (int attempt = 1;; ++attempt) {
     try {
@@ -81,9 +87,11 @@ auto write(Pool& pool, std::string_view name, F&& body) -> Result<decltype(body(
         return value;
       }
     } catch (const pqxx::transaction_rollback& e) {
-      if (attempt >= 3) return to_error(e, name);
+      if (attempt >= 3)
+        return to_error(e, name);
     } catch (const pqxx::broken_connection& e) {
-      if (attempt >= 3) return to_error(e, name);
+      if (attempt >= 3)
+        return to_error(e, name);
     } catch (const std::exception& e) {
       return to_error(e, name);
     }
@@ -92,7 +100,8 @@ auto write(Pool& pool, std::string_view name, F&& body) -> Result<decltype(body(
 
 // Like write() with a read-only transaction and no retries.
 template <typename F>
-auto read(Pool& pool, std::string_view name, F&& body) -> Result<decltype(body(std::declval<pqxx::read_transaction&>()))> {
+auto read(Pool& pool, std::string_view name, F&& body)
+    -> Result<decltype(body(std::declval<pqxx::read_transaction&>()))> {
   using T = decltype(body(std::declval<pqxx::read_transaction&>()));
   try {
     auto lease = pool.acquire();

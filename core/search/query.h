@@ -13,8 +13,8 @@ namespace mailvault::search {
 
 // Which part of a message a text condition looks at.
 enum class Field : std::uint8_t {
-  kAll,         // subject, addresses, body, attachment names and text
-  kFrom,        // From and Sender: display names and addresses
+  kAll,   // subject, addresses, body, attachment names and text
+  kFrom,  // From and Sender: display names and addresses
   kTo,
   kCc,
   kBcc,
@@ -24,8 +24,8 @@ enum class Field : std::uint8_t {
   kFilename,    // attachment file names only
   kMessageId,   // exact Message-ID (without angle brackets)
   kListId,
-  kAccount,     // exact source account name
-  kFolder,      // exact source folder name
+  kAccount,  // exact source account name
+  kFolder,   // exact source folder name
 };
 
 // A text condition. kWords: every word must occur (stemmed and exact forms both match);
@@ -52,15 +52,19 @@ struct SizeRange {
 };
 
 struct HasAttachment {};
+
 struct MatchAll {};
 
 struct Query;
+
 struct And {
   std::vector<Query> children;
 };
+
 struct Or {
   std::vector<Query> children;
 };
+
 struct Not {
   std::vector<Query> child;  // exactly one element
 };

@@ -1,10 +1,10 @@
 #include "core/base/thread_pool.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <numeric>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/base/result.h"
 
@@ -16,7 +16,8 @@ TEST(ThreadPool, ParallelForVisitsEveryIndexOnce) {
   for (std::size_t n : {0u, 1u, 2u, 7u, 1000u}) {
     std::vector<std::atomic<int>> seen(n);
     pool.parallel_for(n, [&](std::size_t i) { seen[i].fetch_add(1); });
-    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(seen[i].load(), 1) << "n=" << n << " i=" << i;
+    for (std::size_t i = 0; i < n; ++i)
+      EXPECT_EQ(seen[i].load(), 1) << "n=" << n << " i=" << i;
   }
 }
 
@@ -31,7 +32,8 @@ TEST(ThreadPool, SubmitRunsEverythingBeforeDestruction) {
   std::atomic<int> ran{0};
   {
     ThreadPool pool(2, 4);
-    for (int i = 0; i < 100; ++i) pool.submit([&] { ran++; });
+    for (int i = 0; i < 100; ++i)
+      pool.submit([&] { ran++; });
   }
   EXPECT_EQ(ran.load(), 100);
 }

@@ -1,4 +1,3 @@
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -6,6 +5,8 @@
 #include <fstream>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/blob/blob_store.h"
 #include "core/crypto/digest.h"
@@ -23,17 +24,20 @@ class FsBlobStoreTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
   }
+
   void TearDown() override {
     std::error_code ec;
     fs::remove_all(root_, ec);
   }
+
   fs::path root_;
   std::unique_ptr<BlobStore> store_;
 };
 
 TEST_F(FsBlobStoreTest, RoundTripsExactBytesIncludingNulAndHighBytes) {
   std::string data;
-  for (int i = 0; i < 70000; ++i) data.push_back(static_cast<char>(i % 256));
+  for (int i = 0; i < 70000; ++i)
+    data.push_back(static_cast<char>(i % 256));
   const auto key = crypto::to_hex(crypto::sha256(data));
   auto put = store_->put(key, data);
   ASSERT_TRUE(put) << put.error().message;
@@ -50,7 +54,9 @@ TEST_F(FsBlobStoreTest, LayoutIsTwoLevelAndFilesAreReadOnly) {
   ASSERT_TRUE(store_->put(key, "x"));
   const fs::path p = root_ / key.substr(0, 2) / key.substr(2, 2) / key;
   ASSERT_TRUE(fs::exists(p));
+
   struct stat st {};
+
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0222, 0u) << "blob must not be writable";
   // No temporary files left behind.
@@ -77,7 +83,8 @@ TEST_F(FsBlobStoreTest, DeferredWritesAreReadableAndSyncSucceeds) {
     EXPECT_TRUE(put->created);
   }
   ASSERT_TRUE(store_->sync());
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(*store_->get(keys[static_cast<std::size_t>(i)]), "message " + std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(*store_->get(keys[static_cast<std::size_t>(i)]), "message " + std::to_string(i));
 }
 
 TEST_F(FsBlobStoreTest, MissingAndCorruptAreDistinctErrors) {
@@ -110,7 +117,8 @@ TEST_F(FsBlobStoreTest, ConcurrentWritersOfTheSameKeyAgree) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] { ASSERT_TRUE(store_->put(key, data)); });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(*store_->get(key), data);
 }
 

@@ -1,22 +1,25 @@
 #include "core/crypto/digest.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace mailvault::crypto {
 namespace {
 
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(to_hex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(to_hex(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(to_hex(sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Sha256, IncrementalEqualsOneShot) {
   std::string data(100000, 'x');
-  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 31);
+  for (std::size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<char>(i * 31);
   Sha256Builder b;
-  for (std::size_t i = 0; i < data.size(); i += 777) b.update(std::string_view(data).substr(i, 777));
+  for (std::size_t i = 0; i < data.size(); i += 777)
+    b.update(std::string_view(data).substr(i, 777));
   EXPECT_EQ(to_hex(b.finish()), to_hex(sha256(data)));
 }
 
