@@ -45,7 +45,6 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   ServeOptions serve;
-  std::string config_file;
   auto* cmd_serve = app.add_subcommand("serve", "run the service");
   add_server_options(cmd_serve, serve.common);
   cmd_serve->add_option("--grpc-listen", serve.grpc_listen, "gRPC listen address")
@@ -65,7 +64,6 @@ int main(int argc, char** argv) {
       ->add_option("--max-message-size", serve.common.max_message_size,
                    "largest message accepted, bytes")
       ->capture_default_str();
-  cmd_serve->set_config("--config", "", "TOML configuration file (keys as the long options)");
 
   ClientOptions client;
   ImportOptions import;
@@ -127,7 +125,6 @@ int main(int argc, char** argv) {
   }
   if (!mailvault::log::set_level(log_level))
     return fail("--log-level: unknown level '" + log_level + "'");
-  (void)config_file;
 
   if (cmd_serve->parsed())
     return run_serve(serve);
