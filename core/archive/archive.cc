@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -132,12 +133,9 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(
     });
     if (!known)
       return known.error();
-    for (auto& p : prep) {
-      for (const auto& k : *known) {
-        if (p.sha_hex == k)
-          p.exists = true;
-      }
-    }
+    const std::unordered_set<std::string> known_set(known->begin(), known->end());
+    for (auto& p : prep)
+      p.exists = known_set.count(p.sha_hex) != 0;
   }
 
   t_known = ms_since(phase);
@@ -430,13 +428,14 @@ Result<std::vector<MessageRow>> Archive::rows(const std::vector<MessageId>& ids)
   });
   if (!found)
     return found.error();
+  std::unordered_map<std::int64_t, MessageRow*> by_id;
+  for (auto& m : *found)
+    by_id.emplace(to_int(m.id), &m);
   std::vector<MessageRow> ordered;
   ordered.reserve(found->size());
   for (auto id : ids) {
-    for (auto& m : *found) {
-      if (m.id == id)
-        ordered.push_back(m);
-    }
+    if (auto it = by_id.find(to_int(id)); it != by_id.end())
+      ordered.push_back(*it->second);
   }
   return ordered;
 }

@@ -118,6 +118,8 @@ class Scanner {
   void scan_directory_entries(const std::string& path, const std::string& folder, bool top,
                               std::size_t depth);
   void scan_maildir_messages(const std::string& dir, const std::string& folder);
+  // Reports an entry that is neither a file nor a directory we can read.
+  void report_unusable(const DirEntry& entry);
   void scan_file(const std::string& path, std::string_view name, const std::string& folder,
                  FileMode mode);
   void scan_single(const FileByteSource& source, const std::string& path, const std::string& folder,
@@ -273,13 +275,9 @@ void Scanner::scan_directory_entries(const std::string& path, const std::string&
     }
     switch (entry.type) {
       case EntryType::kError:
-        problem(entry.path, std::nullopt, entry.error);
-        break;
       case EntryType::kSymlinkNotFollowed:
-        problem(entry.path, std::nullopt, "symbolic link not followed (follow_symlinks is off)");
-        break;
       case EntryType::kOther:
-        problem(entry.path, std::nullopt, "not a regular file or directory");
+        report_unusable(entry);
         break;
       case EntryType::kDirectory:
         if (maildir && (entry.name == "cur" || entry.name == "new")) {
@@ -300,6 +298,20 @@ void Scanner::scan_directory_entries(const std::string& path, const std::string&
   }
 }
 
+void Scanner::report_unusable(const DirEntry& entry) {
+  switch (entry.type) {
+    case EntryType::kError:
+      problem(entry.path, std::nullopt, entry.error);
+      break;
+    case EntryType::kSymlinkNotFollowed:
+      problem(entry.path, std::nullopt, "symbolic link not followed (follow_symlinks is off)");
+      break;
+    default:
+      problem(entry.path, std::nullopt, "not a regular file or directory");
+      break;
+  }
+}
+
 void Scanner::scan_maildir_messages(const std::string& dir, const std::string& folder) {
   auto entries = list_directory(dir);
   if (!entries) {
@@ -313,13 +325,9 @@ void Scanner::scan_maildir_messages(const std::string& dir, const std::string& f
     }
     switch (entry.type) {
       case EntryType::kError:
-        problem(entry.path, std::nullopt, entry.error);
-        break;
       case EntryType::kSymlinkNotFollowed:
-        problem(entry.path, std::nullopt, "symbolic link not followed (follow_symlinks is off)");
-        break;
       case EntryType::kOther:
-        problem(entry.path, std::nullopt, "not a regular file or directory");
+        report_unusable(entry);
         break;
       case EntryType::kDirectory:
         problem(entry.path, std::nullopt, "directory inside a Maildir cur/new folder, not scanned");
