@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "ingest/import/message_source.h"
-#include "tests/unit/ingest/scan_test_util.h"
+#include "tests/unit/ingest/import/scan_test_util.h"
 
 namespace mailvault::ingest {
 namespace {

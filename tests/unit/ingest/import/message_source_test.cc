@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/ingest/scan_test_util.h"
+#include "tests/unit/ingest/import/scan_test_util.h"
 
 namespace mailvault::ingest {
 namespace {

@@ -1,0 +1,74 @@
+// A blocking, buffered byte stream to a mail server over TCP, optionally TLS (asio + OpenSSL).
+//
+// The IMAP and POP3 clients are written against this one class. It is blocking on purpose: an
+// ingest worker owns one connection on one thread, and pipelining is done by writing several
+// commands before reading their responses, which a blocking stream does as well as an async one.
+// Every operation is bounded by the timeouts of ConnectOptions; a timeout or a peer that closes
+// is an Error (kDeadlineExceeded / kUnavailable), never a hang.
+//
+// TLS: certificate chain and host name are verified by default (system CAs, or `ca_file`); SNI is
+// sent. Plaintext (`TlsMode::kNone`) is used only when an account asks for it explicitly.
+//
+// Not thread-safe: one owner thread. `close()` may be called from another thread to abort a
+// blocked operation (the worker's cancellation path).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/base/result.h"
+
+namespace mailvault::ingest::net {
+
+enum class TlsMode {
+  kImplicit,  // TLS from the first byte (imaps 993, pop3s 995)
+  kStartTls,  // plaintext greeting, then STARTTLS (IMAP) / STLS (POP3) before any credential
+  kNone,      // plaintext throughout: only when the account says so explicitly
+};
+
+struct ConnectOptions {
+  std::string host;
+  std::uint16_t port = 0;
+  TlsMode tls = TlsMode::kImplicit;
+  bool verify_peer = true;  // chain and host name; false only by explicit account setting
+  std::string ca_file;      // PEM bundle; empty = system CAs
+  std::chrono::milliseconds connect_timeout{15'000};
+  std::chrono::milliseconds io_timeout{120'000};  // per read/write operation
+};
+
+class Connection {
+ public:
+  // Resolves, connects (trying every address), and for kImplicit completes the TLS handshake.
+  // Errors name the host and port and say what failed (resolve, connect, TLS verification with
+  // the OpenSSL reason, host-name mismatch, timeout).
+  static Result<std::unique_ptr<Connection>> open(const ConnectOptions& options);
+
+  virtual ~Connection() = default;
+
+  // One line up to CRLF (a bare LF is accepted), returned without the line ending. A line longer
+  // than max_bytes is kResourceExhausted; EOF before the end of a line is kUnavailable.
+  virtual Result<std::string> read_line(std::size_t max_bytes) = 0;
+
+  // Exactly n bytes appended to `out` (IMAP literals).
+  virtual Status read_exact(std::size_t n, std::string& out) = 0;
+
+  virtual Status write_all(std::string_view bytes) = 0;
+
+  // TLS handshake on the open plaintext stream (after the protocol's STARTTLS/STLS exchange).
+  // Any bytes buffered before the upgrade are discarded (RFC 3207 §4.2 injection defence).
+  virtual Status start_tls() = 0;
+
+  [[nodiscard]] virtual bool tls_active() const = 0;
+
+  // Bytes read from / written to the socket so far (after TLS decryption), for rates and tests.
+  [[nodiscard]] virtual std::uint64_t bytes_read() const = 0;
+
+  // Closes the socket; a blocked read/write in another thread returns kCancelled/kUnavailable.
+  virtual void close() noexcept = 0;
+};
+
+}  // namespace mailvault::ingest::net
