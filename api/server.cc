@@ -9,6 +9,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "api/account_service.h"
+#include "api/auth.h"
 #include "core/archive/tokens.h"
 #include "core/base/log.h"
 #include "core/base/thread_pool.h"
@@ -27,56 +29,6 @@ constexpr std::uint32_t kDefaultPageSize = 50;
 constexpr std::uint32_t kMaxPageSize = 1000;
 constexpr std::size_t kIngestBatchMessages = 64;
 constexpr std::size_t kIngestBatchBytes = 32u << 20;
-
-grpc::Status to_status(const Error& e) {
-  return {static_cast<grpc::StatusCode>(static_cast<int>(e.code)), e.message};
-}
-
-// Bearer-token check with a small cache (tokens are long random strings; the cache maps the
-// token to its principal for a minute).
-class Authenticator {
- public:
-  explicit Authenticator(pg::Pool& pool) : pool_(pool) {}
-
-  Result<Principal> check(const grpc::CallbackServerContext* ctx) {
-    const auto& md = ctx->client_metadata();
-    auto it = md.find("authorization");
-    if (it == md.end()) {
-      return make_error(Code::kUnauthenticated,
-                        "missing bearer token (metadata 'authorization: Bearer <token>')");
-    }
-    std::string value(it->second.data(), it->second.size());
-    constexpr std::string_view kBearer = "Bearer ";
-    if (value.rfind(kBearer, 0) != 0) {
-      return make_error(Code::kUnauthenticated, "authorization metadata must be 'Bearer <token>'");
-    }
-    const std::string token = value.substr(kBearer.size());
-    const auto now = std::chrono::steady_clock::now();
-    {
-      std::lock_guard lock(mu_);
-      auto c = cache_.find(token);
-      if (c != cache_.end() && now - c->second.second < std::chrono::seconds(60)) {
-        return c->second.first;
-      }
-    }
-    auto who = authenticate_token(pool_, token);
-    if (!who)
-      return who.error();
-    if (!*who)
-      return make_error(Code::kUnauthenticated, "unknown or revoked token");
-    std::lock_guard lock(mu_);
-    if (cache_.size() > 10000)
-      cache_.clear();
-    cache_[token] = {**who, now};
-    return **who;
-  }
-
- private:
-  pg::Pool& pool_;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::pair<Principal, std::chrono::steady_clock::time_point>>
-      cache_;
-};
 
 void fill_summary(const MessageRow& row, pb::MessageSummary* out) {
   out->set_id(to_int(row.id));
@@ -466,13 +418,22 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
   Archive& archive_;
   Authenticator auth_;
   ThreadPool executor_;
+
+ public:
+  Authenticator& auth() { return auth_; }
+
+  ThreadPool& executor() { return executor_; }
 };
 
 class GrpcServer final : public Server {
  public:
-  GrpcServer(std::unique_ptr<ArchiveServiceImpl> service, std::unique_ptr<grpc::Server> server,
+  GrpcServer(std::unique_ptr<ArchiveServiceImpl> service,
+             std::unique_ptr<grpc::Service> account_service, std::unique_ptr<grpc::Server> server,
              std::string address)
-      : service_(std::move(service)), server_(std::move(server)), address_(std::move(address)) {}
+      : service_(std::move(service)),
+        account_service_(std::move(account_service)),
+        server_(std::move(server)),
+        address_(std::move(address)) {}
 
   ~GrpcServer() override { GrpcServer::shutdown(); }
 
@@ -490,12 +451,14 @@ class GrpcServer final : public Server {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
     server_->Wait();
     server_.reset();
+    account_service_.reset();
     service_.reset();
   }
 
  private:
   std::mutex mu_;
   std::unique_ptr<ArchiveServiceImpl> service_;
+  std::unique_ptr<grpc::Service> account_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };
@@ -511,6 +474,12 @@ Result<std::unique_ptr<Server>> start_server(const ServerOptions& options, pg::P
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Service> account_service;
+  if (options.accounts != nullptr) {
+    account_service = make_account_service(*options.accounts, service->auth(), service->executor(),
+                                           options.on_accounts_changed);
+    builder.RegisterService(account_service.get());
+  }
   const auto max =
       static_cast<int>(std::min<std::uint64_t>(options.max_message_size + (1u << 20), INT32_MAX));
   builder.SetMaxReceiveMessageSize(max);
@@ -527,8 +496,8 @@ Result<std::unique_ptr<Server>> start_server(const ServerOptions& options, pg::P
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   spdlog::info("gRPC API listening on {}", address);
-  return std::unique_ptr<Server>(
-      std::make_unique<GrpcServer>(std::move(service), std::move(server), address));
+  return std::unique_ptr<Server>(std::make_unique<GrpcServer>(
+      std::move(service), std::move(account_service), std::move(server), address));
 }
 
 }  // namespace mailvault::api

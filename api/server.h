@@ -4,9 +4,11 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "core/accounts/account_store.h"
 #include "core/archive/archive.h"
 #include "core/base/result.h"
 
@@ -21,6 +23,9 @@ struct ServerOptions {
   std::filesystem::path index_dir;
   std::size_t executor_threads = 4;
   std::uint64_t max_message_size = 256ull << 20;
+  // AccountService is served when set (borrowed); on_accounts_changed wakes the ingest workers.
+  accounts::AccountStore* accounts = nullptr;
+  std::function<void()> on_accounts_changed;
 };
 
 class Server {

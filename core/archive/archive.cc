@@ -79,8 +79,12 @@ Result<StoreOutcome> Archive::store(std::string_view raw, const Placement& place
   return std::move((*batch)[0]);
 }
 
-Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(
-    const std::vector<StoreItem>& items) {
+Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector<StoreItem>& items,
+                                                               const Checkpoint* checkpoint) {
+  if (checkpoint != nullptr && !checkpoint->uidls.empty() &&
+      checkpoint->uidls.size() != items.size()) {
+    return make_error(Code::kInvalidArgument, "checkpoint UIDLs must be parallel to the items");
+  }
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   auto ms_since = [](Clock::time_point t) {
@@ -256,7 +260,20 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(
         ids.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
       }
     }
+    if (checkpoint != nullptr) {
+      // Fencing first: a worker that lost the account's lease commits nothing.
+      auto held = tx.exec_params(
+          "UPDATE accounts SET lease_expires_at = GREATEST(lease_expires_at, now() + interval "
+          "'30 seconds') WHERE id = $1 AND lease_owner = $2 AND removed_at IS NULL RETURNING id",
+          checkpoint->account_id, checkpoint->lease_owner);
+      if (held.empty()) {
+        throw pg::Abort(Code::kAborted,
+                        fmt::format("lease on account {} lost by worker {}", checkpoint->account_id,
+                                    checkpoint->lease_owner));
+      }
+    }
     nlohmann::json placement_rows = nlohmann::json::array();
+    nlohmann::json uidl_rows = nlohmann::json::array();
     std::vector<Result<StoreOutcome>> outcomes;
     outcomes.reserve(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -286,16 +303,46 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(
            {"folder", pg_text(pl.folder, 1024)},
            {"location", pg_text(pl.location, 4096)},
            {"idate", pl.internal_date ? nlohmann::json(*pl.internal_date) : nlohmann::json()},
-           {"flags", pg_text(pl.flags, 1024)}});
+           {"flags", pg_text(pl.flags, 1024)},
+           {"account", pl.account_id != 0 ? nlohmann::json(pl.account_id) : nlohmann::json()},
+           {"uidvalidity", pl.uidvalidity ? nlohmann::json(*pl.uidvalidity) : nlohmann::json()},
+           {"uid", pl.uid ? nlohmann::json(*pl.uid) : nlohmann::json()}});
+      if (checkpoint != nullptr && !checkpoint->uidls.empty() && !checkpoint->uidls[i].empty()) {
+        uidl_rows.push_back({{"uidl", pg_text(checkpoint->uidls[i], 512)}, {"id", id->second}});
+      }
       outcomes.emplace_back(std::move(out));
     }
     if (!placement_rows.empty()) {
       tx.exec_params0(
-          "INSERT INTO placements (message_id, source, folder, location, internal_date, flags) "
-          "SELECT id, source, folder, location, to_timestamp(idate), flags FROM "
-          "json_to_recordset($1::json) AS x(id bigint, source text, folder text, location text, "
-          "idate bigint, flags text) ON CONFLICT (source, folder, location, message_id) DO NOTHING",
+          "INSERT INTO placements (message_id, source, folder, location, internal_date, flags, "
+          "account_id, uidvalidity, uid) "
+          "SELECT id, source, folder, location, to_timestamp(idate), flags, account, uidvalidity, "
+          "uid FROM json_to_recordset($1::json) AS x(id bigint, source text, folder text, "
+          "location text, idate bigint, flags text, account bigint, uidvalidity bigint, uid "
+          "bigint) ON CONFLICT (source, folder, location, message_id) DO NOTHING",
           dump(placement_rows));
+    }
+    if (checkpoint != nullptr) {
+      if (checkpoint->folder_id != 0) {
+        auto moved = tx.exec_params(
+            "UPDATE account_folders SET last_uid = GREATEST(last_uid, $3), messages_archived = "
+            "messages_archived + $4, last_synced_at = now() WHERE id = $1 AND uidvalidity = $2 "
+            "RETURNING id",
+            checkpoint->folder_id, static_cast<std::int64_t>(checkpoint->uidvalidity),
+            static_cast<std::int64_t>(checkpoint->last_uid),
+            static_cast<std::int64_t>(placement_rows.size()));
+        if (moved.empty()) {
+          throw pg::Abort(Code::kAborted,
+                          fmt::format("folder {} no longer has UIDVALIDITY {}",
+                                      checkpoint->folder_id, checkpoint->uidvalidity));
+        }
+      }
+      if (!uidl_rows.empty()) {
+        tx.exec_params0(
+            "INSERT INTO pop3_uidls (account_id, uidl, message_id) SELECT $1, uidl, id FROM "
+            "json_to_recordset($2::json) AS x(uidl text, id bigint) ON CONFLICT DO NOTHING",
+            checkpoint->account_id, dump(uidl_rows));
+      }
     }
     return outcomes;
   });

@@ -37,6 +37,27 @@ struct Placement {
   std::string location;  // file path ("#offset" for mbox), or "uidvalidity/uid"
   std::optional<std::int64_t> internal_date;  // seconds since the epoch
   std::string flags;                          // space-separated IMAP flags
+  // Messages pulled from an account: the account row and the source UIDVALIDITY/UID (IMAP).
+  std::int64_t account_id = 0;  // 0: not from an account
+  std::optional<std::uint32_t> uidvalidity;
+  std::optional<std::uint32_t> uid;
+};
+
+// The ingest commit point: a checkpoint advanced in the same transaction as the batch it covers.
+// The batch commits only while `lease_owner` holds the account's lease (fencing: a worker that
+// lost its lease cannot move a checkpoint another worker now owns); otherwise kAborted and
+// nothing is committed.
+struct Checkpoint {
+  std::int64_t account_id = 0;
+  std::string lease_owner;
+  // IMAP: the account_folders row, the UIDVALIDITY the batch was fetched under (the row must
+  // still have it) and the highest UID the batch covers.
+  std::int64_t folder_id = 0;
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t last_uid = 0;
+  // POP3: one UIDL (or "sha256:<hex>") per item, parallel to the items; added to the account's
+  // UIDL set for every item that was stored or was already in the archive.
+  std::vector<std::string> uidls;
 };
 
 struct StoreItem {
@@ -89,7 +110,9 @@ class Archive {
   // an Error (kInvalidArgument / kResourceExhausted) and the rest are still stored. A failure of
   // the database or blob store fails the whole batch (nothing committed: safe to retry).
   // Thread-safe.
-  Result<std::vector<Result<StoreOutcome>>> store_batch(const std::vector<StoreItem>& items);
+  // With a checkpoint, it is advanced in the same transaction (see Checkpoint).
+  Result<std::vector<Result<StoreOutcome>>> store_batch(const std::vector<StoreItem>& items,
+                                                        const Checkpoint* checkpoint = nullptr);
   Result<StoreOutcome> store(std::string_view raw, const Placement& placement);
 
   // The exact bytes; kDataLoss if the blob no longer hashes to its SHA-256. Thread-safe.

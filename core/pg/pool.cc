@@ -57,6 +57,9 @@ void Pool::give_back(std::unique_ptr<pqxx::connection> conn) {
 }
 
 Error to_error(const std::exception& e, std::string_view what) {
+  if (const auto* abort = dynamic_cast<const Abort*>(&e); abort != nullptr) {
+    return make_error(abort->code(), abort->what());
+  }
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
     return make_error(Code::kUnavailable,
                       fmt::format("{}: database connection lost: {}", what, e.what()));

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,18 @@ class Pool {
   std::condition_variable available_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::size_t open_ = 0;
+};
+
+// Thrown inside a transaction body to roll it back with a specific code (e.g. a lost lease):
+// write()/read() turn it into that Error.
+class Abort : public std::runtime_error {
+ public:
+  Abort(Code code, const std::string& message) : std::runtime_error(message), code_(code) {}
+
+  Code code() const noexcept { return code_; }
+
+ private:
+  Code code_;
 };
 
 // Converts a libpqxx exception to an Error (the one boundary for libpqxx exceptions).
