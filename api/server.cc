@@ -10,6 +10,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "api/account_service.h"
+#include "api/admin_service.h"
 #include "api/auth.h"
 #include "core/archive/tokens.h"
 #include "core/base/log.h"
@@ -428,10 +429,12 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
 class GrpcServer final : public Server {
  public:
   GrpcServer(std::unique_ptr<ArchiveServiceImpl> service,
-             std::unique_ptr<grpc::Service> account_service, std::unique_ptr<grpc::Server> server,
+             std::unique_ptr<grpc::Service> account_service,
+             std::unique_ptr<grpc::Service> admin_service, std::unique_ptr<grpc::Server> server,
              std::string address)
       : service_(std::move(service)),
         account_service_(std::move(account_service)),
+        admin_service_(std::move(admin_service)),
         server_(std::move(server)),
         address_(std::move(address)) {}
 
@@ -452,6 +455,7 @@ class GrpcServer final : public Server {
     server_->Wait();
     server_.reset();
     account_service_.reset();
+    admin_service_.reset();
     service_.reset();
   }
 
@@ -459,6 +463,7 @@ class GrpcServer final : public Server {
   std::mutex mu_;
   std::unique_ptr<ArchiveServiceImpl> service_;
   std::unique_ptr<grpc::Service> account_service_;
+  std::unique_ptr<grpc::Service> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };
@@ -480,6 +485,11 @@ Result<std::unique_ptr<Server>> start_server(const ServerOptions& options, pg::P
                                            options.on_accounts_changed);
     builder.RegisterService(account_service.get());
   }
+  std::unique_ptr<grpc::Service> admin_service;
+  if (options.users != nullptr) {
+    admin_service = make_admin_service(*options.users, service->auth(), service->executor());
+    builder.RegisterService(admin_service.get());
+  }
   const auto max =
       static_cast<int>(std::min<std::uint64_t>(options.max_message_size + (1u << 20), INT32_MAX));
   builder.SetMaxReceiveMessageSize(max);
@@ -496,8 +506,9 @@ Result<std::unique_ptr<Server>> start_server(const ServerOptions& options, pg::P
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   spdlog::info("gRPC API listening on {}", address);
-  return std::unique_ptr<Server>(std::make_unique<GrpcServer>(
-      std::move(service), std::move(account_service), std::move(server), address));
+  return std::unique_ptr<Server>(
+      std::make_unique<GrpcServer>(std::move(service), std::move(account_service),
+                                   std::move(admin_service), std::move(server), address));
 }
 
 }  // namespace mailvault::api

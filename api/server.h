@@ -11,6 +11,7 @@
 #include "core/accounts/account_store.h"
 #include "core/archive/archive.h"
 #include "core/base/result.h"
+#include "core/users/user_store.h"
 
 namespace mailvault::pg {
 class Pool;
@@ -26,6 +27,8 @@ struct ServerOptions {
   // AccountService is served when set (borrowed); on_accounts_changed wakes the ingest workers.
   accounts::AccountStore* accounts = nullptr;
   std::function<void()> on_accounts_changed;
+  // AdminService (users) is served when set (borrowed).
+  users::UserStore* users = nullptr;
 };
 
 class Server {

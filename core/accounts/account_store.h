@@ -106,6 +106,18 @@ struct SyncEvent {
   std::string detail;
 };
 
+inline SyncEvent make_event(std::string kind, std::string folder, std::string worker,
+                            std::string detail, std::int64_t fetched = 0, std::int64_t stored = 0) {
+  SyncEvent e;
+  e.kind = std::move(kind);
+  e.folder = std::move(folder);
+  e.worker = std::move(worker);
+  e.detail = std::move(detail);
+  e.fetched = fetched;
+  e.stored = stored;
+  return e;
+}
+
 class AccountStore {
  public:
   // Borrows both.

@@ -59,6 +59,22 @@ std::string pg_text(std::string_view s, std::size_t max = 8192) {
   return out;
 }
 
+// Lower-cased e-mail addresses of From, Sender, To, Cc and Bcc (who may see the message).
+nlohmann::json message_addresses(const mime::ParsedMessage& m) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto* list : {&m.from, &m.sender, &m.to, &m.cc, &m.bcc}) {
+    for (const auto& a : *list) {
+      if (a.email.empty() || a.email.find('@') == std::string::npos || a.email.size() > 320)
+        continue;
+      std::string e = a.email;
+      for (auto& c : e)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.push_back(pg_text(e, 320));
+    }
+  }
+  return out;
+}
+
 struct Prepared {
   std::string sha_hex;
   bool exists = false;         // already in the database before this batch
@@ -214,7 +230,8 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
                           {"date", m.date ? nlohmann::json(*m.date) : nlohmann::json()},
                           {"irt", pg_text(m.in_reply_to, 2048)},
                           {"has_att", m.has_attachments},
-                          {"problems", pg_text(join_lines(m.problems))}});
+                          {"problems", pg_text(join_lines(m.problems))},
+                          {"addrs", message_addresses(m)}});
     }
   }
   auto dump = [](const nlohmann::json& j) {
@@ -229,7 +246,7 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
                "bigint, "
                "blob_bytes bigint, mid text, subject text, from_addr text, to_addr text, cc_addr "
                "text, "
-               "date bigint, irt text, has_att boolean, problems text)), "
+               "date bigint, irt text, has_att boolean, problems text, addrs json)), "
                "ins AS (INSERT INTO messages (sha256, size, blob_bytes, header_message_id, "
                "subject, "
                "from_addr, to_addr, cc_addr, date_header, in_reply_to, has_attachments, "
@@ -238,7 +255,10 @@ Result<std::vector<Result<StoreOutcome>>> Archive::store_batch(const std::vector
                "cc_addr, "
                "to_timestamp(date), irt, has_att, problems FROM input "
                "ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256), "
-               "queued AS (INSERT INTO index_queue (message_id) SELECT id FROM ins ORDER BY id) "
+               "queued AS (INSERT INTO index_queue (message_id) SELECT id FROM ins ORDER BY id), "
+               "addressed AS (INSERT INTO message_addresses (address, message_id) SELECT DISTINCT "
+               "a, ins.id FROM ins JOIN input ON decode(input.sha, 'hex') = ins.sha256, "
+               "json_array_elements_text(input.addrs) AS a ON CONFLICT DO NOTHING) "
                "SELECT encode(sha256, 'hex'), id FROM ins",
                dump(new_rows))) {
         inserted.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
