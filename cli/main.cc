@@ -61,6 +61,16 @@ int main(int argc, char** argv) {
       "--language", serve.language,
       "stemming language of a new index, or none (default: the index's own, else english)");
   cmd_serve
+      ->add_option("--ingest-concurrency", serve.ingest_concurrency,
+                   "accounts synced at once by this process")
+      ->capture_default_str();
+  cmd_serve
+      ->add_option("--master-key", serve.master_key,
+                   "64 hex digits sealing account credentials (default: the key file)")
+      ->envname("MAILVAULT_MASTER_KEY");
+  cmd_serve->add_option("--master-key-file", serve.master_key_file,
+                        "key file (default <data-dir>/master.key, created on first start)");
+  cmd_serve
       ->add_option("--max-message-size", serve.common.max_message_size,
                    "largest message accepted, bytes")
       ->capture_default_str();
@@ -100,6 +110,97 @@ int main(int argc, char** argv) {
   add_client_options(cmd_status, client);
   cmd_status->add_flag("--json", status_json, "JSON output");
 
+  AccountAddOptions account_add;
+  std::string account_name;
+  bool account_json = false;
+  bool account_wait = false;
+  std::uint32_t account_timeout = 3600;
+  std::uint32_t account_limit = 50;
+  auto* cmd_account = app.add_subcommand("account", "remote IMAP/POP3 accounts to archive");
+  cmd_account->require_subcommand(1);
+  auto* cmd_account_add = cmd_account->add_subcommand("add", "add an account");
+  add_client_options(cmd_account_add, client);
+  cmd_account_add->add_option("NAME", account_add.name, "account name")->required();
+  cmd_account_add->add_option("--protocol", account_add.protocol, "imap or pop3")
+      ->capture_default_str();
+  cmd_account_add->add_option("--host", account_add.host, "server host name")->required();
+  cmd_account_add->add_option("--port", account_add.port,
+                              "server port (default 993/143 IMAP, 995/110 POP3)");
+  cmd_account_add->add_option("--tls", account_add.tls, "implicit, starttls, or none (plaintext)")
+      ->capture_default_str();
+  cmd_account_add->add_option("--ca-file", account_add.ca_file,
+                              "PEM CA bundle to verify the server (default: system CAs)");
+  cmd_account_add->add_flag("--insecure-skip-verify", account_add.insecure_skip_verify,
+                            "do not verify the server certificate (not recommended)");
+  cmd_account_add->add_option("--user", account_add.user, "login name")->required();
+  cmd_account_add
+      ->add_option("--auth", account_add.auth,
+                   "auto, login, plain, xoauth2 (IMAP); auto, user, apop, plain (POP3)")
+      ->capture_default_str();
+  cmd_account_add->add_flag("--password-stdin", account_add.password_stdin,
+                            "read the password from the first line of stdin");
+  cmd_account_add->add_option("--password-file", account_add.password_file,
+                              "read the password from the first line of a file");
+  cmd_account_add->add_option("--token-command", account_add.token_command,
+                              "XOAUTH2: a command printing a fresh access token");
+  cmd_account_add->add_option("--token-file", account_add.token_file,
+                              "XOAUTH2: a file holding the current access token");
+  cmd_account_add->add_option("--folder", account_add.folders,
+                              "IMAP folders to archive (glob, repeatable; default all)");
+  cmd_account_add->add_option("--exclude", account_add.exclude,
+                              "IMAP folders to skip (glob, repeatable)");
+  cmd_account_add->add_option("--interval", account_add.interval,
+                              "time between syncs: seconds or 30s, 5m, 1h (default 5m)");
+  cmd_account_add->add_option("--owner", account_add.owner, "owner of the mail (a user name)");
+  cmd_account_add->add_flag("--delete-after-archive", account_add.delete_after_archive,
+                            "POP3: delete messages at the source once archived");
+  cmd_account_add->add_flag("--json", account_add.json, "JSON output");
+  auto* cmd_account_list = cmd_account->add_subcommand("list", "accounts with sync state");
+  add_client_options(cmd_account_list, client);
+  cmd_account_list->add_flag("--json", account_json, "one JSON object per account");
+  auto* cmd_account_remove =
+      cmd_account->add_subcommand("remove", "stop archiving an account (its mail stays)");
+  add_client_options(cmd_account_remove, client);
+  cmd_account_remove->add_option("NAME", account_name, "account name")->required();
+  auto* cmd_account_sync = cmd_account->add_subcommand("sync", "sync an account now");
+  add_client_options(cmd_account_sync, client);
+  cmd_account_sync->add_option("NAME", account_name, "account name")->required();
+  cmd_account_sync->add_flag("--wait", account_wait, "wait until the sync has finished");
+  cmd_account_sync->add_option("--timeout", account_timeout, "with --wait: seconds")
+      ->capture_default_str();
+  cmd_account_sync->add_flag("--json", account_json, "JSON output");
+  auto* cmd_account_history =
+      cmd_account->add_subcommand("history", "recent syncs and events of an account");
+  add_client_options(cmd_account_history, client);
+  cmd_account_history->add_option("NAME", account_name, "account name")->required();
+  cmd_account_history->add_option("--limit", account_limit, "events to show")
+      ->capture_default_str();
+  cmd_account_history->add_flag("--json", account_json, "one JSON object per event");
+
+  UserAddOptions user_add;
+  std::string user_name;
+  bool user_json = false;
+  auto* cmd_user = app.add_subcommand("user", "people who may read the archive (IMAP, API)");
+  cmd_user->require_subcommand(1);
+  auto* cmd_user_add = cmd_user->add_subcommand("add", "add a user");
+  add_client_options(cmd_user_add, client);
+  cmd_user_add->add_option("NAME", user_add.name, "user name (the IMAP login)")->required();
+  cmd_user_add->add_option("--role", user_add.role, "user, auditor (sees all mail) or admin")
+      ->capture_default_str();
+  cmd_user_add->add_flag("--password-stdin", user_add.password_stdin,
+                         "read the password from the first line of stdin (required)");
+  cmd_user_add->add_option("--address", user_add.addresses,
+                           "an e-mail address whose mail the user sees (repeatable)");
+  cmd_user_add->add_option("--account", user_add.accounts,
+                           "an account whose mail the user sees (repeatable)");
+  cmd_user_add->add_flag("--json", user_add.json, "JSON output");
+  auto* cmd_user_list = cmd_user->add_subcommand("list", "list users");
+  add_client_options(cmd_user_list, client);
+  cmd_user_list->add_flag("--json", user_json, "one JSON object per user");
+  auto* cmd_user_remove = cmd_user->add_subcommand("remove", "remove a user");
+  add_client_options(cmd_user_remove, client);
+  cmd_user_remove->add_option("NAME", user_name, "user name")->required();
+
   CommonServerOptions admin;
   std::string reindex_language;
   auto* cmd_migrate = app.add_subcommand("migrate", "apply database migrations");
@@ -136,6 +237,22 @@ int main(int argc, char** argv) {
     return run_show(client, show_id, show_raw, show_json);
   if (cmd_status->parsed())
     return run_status(client, status_json);
+  if (cmd_account_add->parsed())
+    return run_account_add(client, account_add);
+  if (cmd_account_list->parsed())
+    return run_account_list(client, account_json);
+  if (cmd_account_remove->parsed())
+    return run_account_remove(client, account_name);
+  if (cmd_account_sync->parsed())
+    return run_account_sync(client, account_name, account_wait, account_timeout, account_json);
+  if (cmd_account_history->parsed())
+    return run_account_history(client, account_name, account_limit, account_json);
+  if (cmd_user_add->parsed())
+    return run_user_add(client, user_add);
+  if (cmd_user_list->parsed())
+    return run_user_list(client, user_json);
+  if (cmd_user_remove->parsed())
+    return run_user_remove(client, user_name);
   if (cmd_migrate->parsed())
     return run_migrate(admin);
   if (cmd_reindex->parsed())

@@ -13,15 +13,19 @@
 
 #include "api/server.h"
 #include "cli/common.h"
+#include "core/accounts/account_store.h"
 #include "core/archive/archive.h"
 #include "core/archive/tokens.h"
 #include "core/base/log.h"
 #include "core/blob/blob_store.h"
+#include "core/crypto/aead.h"
 #include "core/pg/embedded.h"
 #include "core/pg/migrations.h"
 #include "core/pg/pool.h"
+#include "core/users/user_store.h"
 #include "indexer/index_writer.h"
 #include "indexer/queue_consumer.h"
+#include "ingest/sync/workers.h"
 
 namespace mailvault::cli {
 
@@ -102,6 +106,15 @@ Status validate_roles(const std::string& roles) {
 
 }  // namespace
 
+namespace {
+
+fs::path master_key_path(const ServeOptions& options, const Services& s) {
+  return options.master_key_file.empty() ? s.data_dir / "master.key"
+                                         : fs::path{options.master_key_file};
+}
+
+}  // namespace
+
 int run_serve(const ServeOptions& options) {
   if (auto st = validate_roles(options.roles); !st)
     return fail(st.error());
@@ -137,24 +150,46 @@ int run_serve(const ServeOptions& options) {
     spdlog::info("indexer running (index in {})", index_dir.string());
   }
 
+  // Account credentials are sealed with the master key: from the environment/option, else the
+  // key file, generated on first start (the embedded default).
+  auto master_key = crypto::MasterKey::load(options.master_key, master_key_path(options, s),
+                                            /*create=*/true);
+  if (!master_key)
+    return fail(master_key.error());
+  accounts::AccountStore account_store{*s.pool, *master_key};
+  users::UserStore user_store{*s.pool};
+  std::unique_ptr<ingest::IngestWorkers> ingest_workers;
+  if (has_role(options.roles, "ingest")) {
+    ingest::WorkerOptions wo;
+    wo.concurrency = options.ingest_concurrency;
+    ingest_workers = std::make_unique<ingest::IngestWorkers>(account_store, *s.archive, wo);
+  }
+
   std::unique_ptr<api::Server> grpc_server;
   if (has_role(options.roles, "api")) {
     api::ServerOptions ao;
     ao.listen = options.grpc_listen;
     ao.index_dir = index_dir;
     ao.max_message_size = options.common.max_message_size;
+    ao.accounts = &account_store;
+    ao.users = &user_store;
+    ao.on_accounts_changed = [&ingest_workers] {
+      if (ingest_workers)
+        ingest_workers->poke();
+    };
     auto srv = api::start_server(ao, *s.pool, *s.archive);
     if (!srv) {
       stop_indexer = true;
       if (indexer_thread.joinable())
         indexer_thread.join();
+      ingest_workers.reset();
       return fail(srv.error());
     }
     grpc_server = std::move(*srv);
     std::ofstream(s.data_dir / "grpc.address") << grpc_server->address() << '\n';
   }
-  if (has_role(options.roles, "ingest") || has_role(options.roles, "imap")) {
-    spdlog::info("roles ingest and imap have nothing to run yet in this version");
+  if (has_role(options.roles, "imap")) {
+    spdlog::info("role imap has nothing to run yet in this version");
   }
   spdlog::info("mailvault serving (data in {}); stop with SIGINT or SIGTERM", s.data_dir.string());
 
@@ -163,6 +198,7 @@ int run_serve(const ServeOptions& options) {
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   if (grpc_server)
     grpc_server->shutdown();
+  ingest_workers.reset();
   stop_indexer = true;
   if (indexer_thread.joinable())
     indexer_thread.join();

@@ -41,6 +41,22 @@ Sha256 Sha256Builder::finish() {
   return out;
 }
 
+std::string md5_hex(std::string_view data) {
+  std::array<unsigned char, 16> md{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_md5(), nullptr) != 1) {
+    throw std::runtime_error("EVP_Digest(md5) failed");
+  }
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(md.size() * 2);
+  for (unsigned char b : md) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xF]);
+  }
+  return out;
+}
+
 std::string to_hex(const Sha256& digest) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(digest.size() * 2, '0');

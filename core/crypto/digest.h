@@ -29,6 +29,10 @@ class Sha256Builder {
   void* ctx_;  // EVP_MD_CTX*, owned
 };
 
+// MD5 of `data` as 32 lowercase hex digits. Only for protocols that require it (POP3 APOP,
+// RFC 1939 §7); never for integrity. Thread-safe.
+std::string md5_hex(std::string_view data);
+
 std::string to_hex(const Sha256& digest);
 // Parses 64 hex digits; returns false on anything else.
 bool from_hex(std::string_view hex, Sha256& out);

@@ -9,8 +9,17 @@
 // TLS: certificate chain and host name are verified by default (system CAs, or `ca_file`); SNI is
 // sent. Plaintext (`TlsMode::kNone`) is used only when an account asks for it explicitly.
 //
-// Not thread-safe: one owner thread. `close()` may be called from another thread to abort a
-// blocked operation (the worker's cancellation path).
+// Errors (all name host:port): kInvalidArgument (no host/port), kUnavailable (cannot resolve,
+// connection refused, peer closed, TLS handshake failure), kDeadlineExceeded (a timeout),
+// kFailedPrecondition (TLS certificate verification failed, including a host-name mismatch, or
+// the CA file cannot be loaded: retrying will not help until the account's TLS settings change),
+// kCancelled (close() was called), kResourceExhausted (a line longer than asked for).
+// After any error of an operation the stream is broken (a timed-out or cut TLS stream cannot be
+// resumed): the socket is closed and every later operation fails with the first error's code.
+//
+// Not thread-safe: one owner thread (the thread of the latest operation). `close()` may be
+// called from another thread to abort a blocked operation (the worker's cancellation path); the
+// destructor must run on the owner thread, after any other thread is done calling close().
 #pragma once
 
 #include <chrono>
@@ -36,8 +45,13 @@ struct ConnectOptions {
   TlsMode tls = TlsMode::kImplicit;
   bool verify_peer = true;  // chain and host name; false only by explicit account setting
   std::string ca_file;      // PEM bundle; empty = system CAs
+  // Resolve + connect + (kImplicit) TLS handshake, together. A resolver stuck in getaddrinfo
+  // is abandoned at the deadline, but the process may wait for it when the connection is
+  // destroyed (asio joins its resolver thread); numeric hosts never wait.
   std::chrono::milliseconds connect_timeout{15'000};
-  std::chrono::milliseconds io_timeout{120'000};  // per read/write operation
+  // Per read/write operation (one socket read of up to 64 KiB, one whole write_all, the
+  // start_tls handshake): a slow but live peer is not cut, a silent one is.
+  std::chrono::milliseconds io_timeout{120'000};
 };
 
 class Connection {
@@ -49,16 +63,20 @@ class Connection {
 
   virtual ~Connection() = default;
 
-  // One line up to CRLF (a bare LF is accepted), returned without the line ending. A line longer
-  // than max_bytes is kResourceExhausted; EOF before the end of a line is kUnavailable.
+  // One line up to CRLF (a bare LF is accepted), returned without the line ending (the LF and
+  // one CR before it; "a\r\r\n" gives "a\r"). A line longer than max_bytes is
+  // kResourceExhausted; EOF before the end of a line is kUnavailable. Reads are buffered (64 KiB
+  // socket reads), so calling this once per line of a large message is cheap.
   virtual Result<std::string> read_line(std::size_t max_bytes) = 0;
 
-  // Exactly n bytes appended to `out` (IMAP literals).
+  // Exactly n bytes appended to `out` (IMAP literals). Large n is read straight into `out`.
+  // On failure `out` may hold a prefix of the bytes.
   virtual Status read_exact(std::size_t n, std::string& out) = 0;
 
   virtual Status write_all(std::string_view bytes) = 0;
 
-  // TLS handshake on the open plaintext stream (after the protocol's STARTTLS/STLS exchange).
+  // TLS handshake on the open plaintext stream (after the protocol's STARTTLS/STLS exchange),
+  // verified like kImplicit, bounded by io_timeout. kFailedPrecondition if TLS is already on.
   // Any bytes buffered before the upgrade are discarded (RFC 3207 §4.2 injection defence).
   virtual Status start_tls() = 0;
 
@@ -67,7 +85,8 @@ class Connection {
   // Bytes read from / written to the socket so far (after TLS decryption), for rates and tests.
   [[nodiscard]] virtual std::uint64_t bytes_read() const = 0;
 
-  // Closes the socket; a blocked read/write in another thread returns kCancelled/kUnavailable.
+  // Closes the socket; a blocked read/write in another thread returns kCancelled, and so does
+  // every later operation. Safe to call from any thread, any number of times.
   virtual void close() noexcept = 0;
 };
 
