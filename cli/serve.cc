@@ -204,8 +204,10 @@ int run_serve(const ServeOptions& options) {
     indexer_thread.join();
   consumer.reset();
   writer.reset();
-  std::error_code ec;
-  fs::remove(s.data_dir / "grpc.address", ec);
+  if (grpc_server) {  // only the process that wrote it (others may share the data dir)
+    std::error_code ec;
+    fs::remove(s.data_dir / "grpc.address", ec);
+  }
   return 0;
 }
 

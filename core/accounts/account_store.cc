@@ -343,6 +343,39 @@ Result<std::optional<Account>> AccountStore::lease_next(std::string_view worker,
   return std::optional<Account>{std::move(*account)};
 }
 
+Result<std::size_t> AccountStore::release_dead_leases(
+    std::string_view owner_prefix, const std::function<bool(const std::string&)>& is_dead) {
+  auto held = pg::read(pool_, "account_leases", [&](pqxx::read_transaction& tx) {
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    for (const auto& r : tx.exec_params("SELECT id, lease_owner FROM accounts WHERE lease_owner "
+                                        "IS NOT NULL AND starts_with(lease_owner, $1)",
+                                        std::string{owner_prefix}))
+      out.emplace_back(r[0].as<std::int64_t>(), r[1].as<std::string>());
+    return out;
+  });
+  if (!held)
+    return held.error();
+  std::size_t released = 0;
+  for (const auto& [id, owner] : *held) {
+    if (!is_dead(owner))
+      continue;
+    auto n = pg::write(pool_, "account_release_dead", [&](pqxx::work& tx) {
+      return tx
+          .exec_params(
+              "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL, "
+              "last_finished_at = clock_timestamp(), failures = failures + 1, "
+              "last_error = 'the worker syncing it stopped abruptly' "
+              "WHERE id = $1 AND lease_owner = $2",
+              id, owner)
+          .affected_rows();
+    });
+    if (!n)
+      return n.error();
+    released += *n;
+  }
+  return released;
+}
+
 Status AccountStore::renew(std::int64_t account_id, std::string_view worker,
                            std::chrono::seconds lease) {
   auto n = pg::write(pool_, "account_renew", [&](pqxx::work& tx) {

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,6 +138,12 @@ class AccountStore {
   // Leases one due, unleased (or lease-expired) account to `worker` for `lease`, with its secret
   // opened. nullopt when none is due.
   Result<std::optional<Account>> lease_next(std::string_view worker, std::chrono::seconds lease);
+  // Releases leases whose owner name starts with `owner_prefix` and for which `is_dead(owner)`
+  // says the owner is gone (a worker of this host that crashed: its pid no longer runs), so a
+  // restarted server resumes at once instead of waiting for the lease to expire. Returns how
+  // many were released.
+  Result<std::size_t> release_dead_leases(std::string_view owner_prefix,
+                                          const std::function<bool(const std::string&)>& is_dead);
   // kAborted when the lease is no longer held by `worker`.
   Status renew(std::int64_t account_id, std::string_view worker, std::chrono::seconds lease);
   // Ends a lease: on success schedules the next sync after the account's interval; on failure

@@ -58,8 +58,8 @@ bool is_ip_literal(const std::string& host) {
 }
 
 std::string asn1_string_text(const ASN1_STRING* s) {
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                     static_cast<std::size_t>(ASN1_STRING_length(s)));
+  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+          static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
 
 // "DNS:a.example, IP:127.0.0.1" from the certificate's subjectAltName, for mismatch errors.

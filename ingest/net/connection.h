@@ -61,6 +61,10 @@ class Connection {
   // the OpenSSL reason, host-name mismatch, timeout).
   static Result<std::unique_ptr<Connection>> open(const ConnectOptions& options);
 
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  Connection(Connection&&) = delete;
+  Connection& operator=(Connection&&) = delete;
   virtual ~Connection() = default;
 
   // One line up to CRLF (a bare LF is accepted), returned without the line ending (the LF and
@@ -88,6 +92,9 @@ class Connection {
   // Closes the socket; a blocked read/write in another thread returns kCancelled, and so does
   // every later operation. Safe to call from any thread, any number of times.
   virtual void close() noexcept = 0;
+
+ protected:
+  Connection() = default;
 };
 
 }  // namespace mailvault::ingest::net

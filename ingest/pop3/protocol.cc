@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <cstdio>
 
 #include "core/crypto/digest.h"
 
@@ -73,9 +72,10 @@ std::string printable(std::string_view line, std::size_t max) {
     if (u >= 0x20 && u < 0x7F) {
       out += c;
     } else {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02X", u);
-      out += buf;
+      static constexpr std::string_view kHex = "0123456789ABCDEF";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
     }
   }
   return out;
@@ -120,7 +120,8 @@ Result<Reply> parse_reply(std::string_view line) {
 
 Error error_from_reply(const Reply& reply, std::string_view what, Code fallback) {
   Code code = fallback;
-  const std::string_view top = std::string_view(reply.code).substr(0, reply.code.find('/'));
+  const std::string_view code_view = reply.code;
+  const std::string_view top = code_view.substr(0, code_view.find('/'));
   if (top == "AUTH") {
     code = Code::kUnauthenticated;
   } else if (reply.code == "IN-USE" || reply.code == "LOGIN-DELAY" || reply.code == "SYS/TEMP") {
@@ -290,7 +291,7 @@ std::string apop_digest(std::string_view timestamp, std::string_view password) {
 }
 
 std::string base64_encode(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
+  static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);

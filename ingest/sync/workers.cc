@@ -1,6 +1,10 @@
 #include "ingest/sync/workers.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -19,6 +23,7 @@ IngestWorkers::IngestWorkers(accounts::AccountStore& store, Archive& archive, Wo
   }
   if (options_.concurrency == 0)
     options_.concurrency = 1;
+  release_dead_local_leases();
   for (std::size_t i = 0; i < options_.concurrency; ++i)
     threads_.emplace_back([this, i] { run(i); });
   spdlog::info("ingest: {} worker(s) as {}", options_.concurrency, id_);
@@ -29,6 +34,32 @@ IngestWorkers::~IngestWorkers() {
   wake_.notify_all();
   for (auto& t : threads_)
     t.join();
+}
+
+void IngestWorkers::release_dead_local_leases() {
+  // Owners are "<host>:<pid>:<random>/<thread>". A lease of this host whose pid no longer runs
+  // belongs to a crashed server: release it now rather than after its expiry.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string prefix = std::string{host} + ":";
+  auto released = store_.release_dead_leases(prefix, [&](const std::string& owner) {
+    auto rest = owner.substr(prefix.size());
+    auto colon = rest.find(':');
+    if (colon == std::string::npos)
+      return false;
+    char* end = nullptr;
+    long pid = std::strtol(rest.c_str(), &end, 10);
+    if (end != rest.c_str() + colon || pid <= 0)
+      return false;
+    if (pid == ::getpid())
+      return owner.rfind(id_, 0) != 0;  // an earlier life of this pid number: not us
+    return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+  });
+  if (!released)
+    spdlog::warn("ingest: cannot check for leases of crashed workers: {}",
+                 released.error().message);
+  else if (*released > 0)
+    spdlog::info("ingest: released {} lease(s) of a crashed worker on this host", *released);
 }
 
 void IngestWorkers::poke() {

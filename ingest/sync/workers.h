@@ -45,6 +45,7 @@ class IngestWorkers {
 
  private:
   void run(std::size_t index);
+  void release_dead_local_leases();
   void sync_one(const accounts::Account& account, const std::string& lease_owner);
 
   accounts::AccountStore& store_;

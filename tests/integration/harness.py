@@ -361,6 +361,9 @@ class Server:
     def __init__(self, data_dir, database_url=None, roles=None, extra_args=(), env=None,
                  log_dir=None, log_level=None):
         self.data_dir = data_dir
+        # Without the api role there is no grpc.address to wait for: start() waits for the
+        # "mailvault serving" log line instead (and leaves another server's address file alone).
+        self.api = roles is None or "api" in roles.split(",")
         self.database_url = database_url
         self.roles = roles
         self.extra_args = list(extra_args)
@@ -407,8 +410,9 @@ class Server:
         if parent.startswith("/tmp/"):
             os.chmod(parent, 0o755)
         # A kill -9 leaves grpc.address behind; wait for the one this start writes.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.address_file)
+        if self.api:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.address_file)
         Server._counter += 1
         self.starts += 1
         self.logfile = os.path.join(self.log_dir, "serve-%d-%d.log" % (os.getpid(), Server._counter))
@@ -424,7 +428,13 @@ class Server:
                 self._close_log()
                 raise ServerError("mailvault serve exited with %s before listening:\n%s" % (
                     self.proc.returncode, self.log_tail()))
-            addr = _read_first_line(self.address_file)
+            if not self.api:
+                with open(self.logfile, "rb") as fh:
+                    if b"mailvault serving" in fh.read():
+                        return self
+                addr = None
+            else:
+                addr = _read_first_line(self.address_file)
             if addr and os.path.exists(self.token_file):
                 self.address = addr
                 self.token = _read_first_line(self.token_file)

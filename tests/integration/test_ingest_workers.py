@@ -1,0 +1,134 @@
+"""Ingest workers share accounts through PostgreSQL leases, and POP3 pulls.
+
+* Two `mailvault serve` processes (one with ingest,index,api; one with ingest only) on one
+  database and data directory share 10 IMAP accounts: every account is synced exactly once, by
+  one of them; both take part; the sum of messages fetched equals the source (nothing fetched
+  twice) and every message is archived.
+* POP3 pull of a maildrop (pop3s, and STLS): equal to the source (SHA-256 of what Dovecot serves
+  over IMAP for the same INBOX); a second run fetches nothing; delete-after-archive empties the
+  maildrop only of what was archived; a wrong password is a clear error.
+"""
+
+import os
+import unittest
+
+import dovecot
+import harness
+import ingest_support
+
+ACCOUNTS = 10
+PER_ACCOUNT = harness.scale(400, 100)
+
+
+@unittest.skipIf(dovecot.dovecot_available(), dovecot.dovecot_available() or "")
+class IngestWorkers(harness.MailvaultTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = harness.make_tempdir()
+        cls.dv = dovecot.Dovecot(os.path.join(cls.tmp, "dovecot")).start()
+        harness.ACTIVE_LOGS.append(("dovecot", cls.dv.log_path))
+        for i in range(ACCOUNTS):
+            user = "u%02d" % i
+            cls.dv.add_user(user, "pw-" + user)
+            msgs = dovecot.generate_messages(PER_ACCOUNT, seed=100 + i, size=2000)
+            cls.dv.append(user, "INBOX", msgs[: PER_ACCOUNT // 2])
+            cls.dv.append(user, "Sub/Folder", msgs[PER_ACCOUNT // 2:])
+        cls.dv.add_user("popper", "pop-pw")
+        cls.dv.append("popper", "INBOX", dovecot.generate_messages(250, seed=55, size=4000))
+        cls.dv.add_user("dropper", "drop-pw")
+        cls.dv.append("dropper", "INBOX", dovecot.generate_messages(40, seed=66))
+        cls.env = ingest_support.IngestEnv(cls.tmp, extra_args=["--ingest-concurrency", "2"])
+        key = os.path.join(cls.env.data_dir, "master.key")
+        cls.second = harness.Server(cls.env.data_dir, database_url=cls.env.db, roles="ingest",
+                                    extra_args=["--ingest-concurrency", "2",
+                                                "--master-key-file", key])
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.env.close()
+        finally:
+            cls.dv.stop()
+            harness.remove_tree(cls.tmp)
+
+    def test_two_processes_share_ten_accounts_without_fetching_twice(self):
+        env = self.env
+        self.second.start()
+        try:
+            for i in range(ACCOUNTS):
+                user = "u%02d" % i
+                env.add_account("acct-%02d" % i, self.dv.imaps_port, user, "pw-" + user,
+                                ca_file=self.dv.ca_file)
+            total = ACCOUNTS * PER_ACCOUNT
+
+            def all_synced():
+                accounts = [env.account("acct-%02d" % i) for i in range(ACCOUNTS)]
+                return all(a["last_success_at"] > 0 and not a["leased_by"] for a in accounts)
+
+            harness.wait_for(all_synced, harness.slow(600), 0.5, "every account synced once")
+        finally:
+            self.second.stop()
+        fetched = 0
+        workers = set()
+        for i in range(ACCOUNTS):
+            events = env.events("acct-%02d" % i)
+            syncs = [e for e in events if e["kind"] in ("sync", "error")]
+            self.assertEqual(len(syncs), 1, "account %d synced %d times: %s" % (i, len(syncs), syncs))
+            self.assertEqual(syncs[0]["kind"], "sync", syncs)
+            fetched += syncs[0]["fetched"]
+            workers.add(syncs[0]["worker"].split("/")[0])
+        self.assertEqual(fetched, total)  # no message fetched twice
+        self.assertEqual(len(workers), 2, "both processes should have taken accounts: %s" % workers)
+        self.assertEqual(env.scalar("SELECT count(*) FROM placements WHERE account_id IS NOT NULL "
+                                    "AND source LIKE 'acct-%'"), total)
+        for i in range(ACCOUNTS):
+            user = "u%02d" % i
+            for folder in ("INBOX", "Sub/Folder"):
+                served = {ingest_support.sha256(b) for _u, b in self.dv.served_messages(user, folder)}
+                self.assertEqual(env.folder_shas("acct-%02d" % i, folder), served)
+
+    def test_pop3_pull_equals_source_and_resumes(self):
+        env = self.env
+        served = {ingest_support.sha256(b) for _u, b in self.dv.served_messages("popper", "INBOX")}
+        env.add_account("pop", self.dv.pop3s_port, "popper", "pop-pw", protocol="pop3",
+                        ca_file=self.dv.ca_file)
+        r = env.sync("pop")
+        self.assertTrue(r.result["ok"], r.describe())
+        self.assertEqual(r.result["event"]["fetched"], 250)
+        self.assertEqual(env.folder_shas("pop", "INBOX"), served)
+        self.assertEqual(env.scalar("SELECT count(*) FROM pop3_uidls WHERE account_id = %d"
+                                    % env.account_id("pop")), 250)
+        r = env.sync("pop")
+        self.assertEqual(r.result["event"]["fetched"], 0, r.describe())
+        # New mail: exactly the new messages.
+        self.dv.append("popper", "INBOX", dovecot.generate_messages(7, seed=56))
+        r = env.sync("pop")
+        self.assertEqual((r.result["event"]["fetched"], r.result["event"]["stored"]), (7, 7))
+        # STLS on the plain port, verified with the CA: same maildrop, nothing new.
+        env.add_account("pop-stls", self.dv.pop3_port, "popper", "pop-pw", protocol="pop3",
+                        tls="starttls", ca_file=self.dv.ca_file)
+        r = env.sync("pop-stls")
+        self.assertTrue(r.result["ok"], r.describe())
+        self.assertEqual(r.result["event"]["stored"], 0)  # all already archived (same SHA-256)
+        # Wrong password.
+        env.add_account("pop-bad", self.dv.pop3s_port, "popper", "nope", protocol="pop3",
+                        ca_file=self.dv.ca_file)
+        r = env.sync("pop-bad", check=1)
+        self.assertRegex(r.err, r"(?i)auth|password|credentials")
+
+    def test_pop3_delete_after_archive(self):
+        env = self.env
+        served = {ingest_support.sha256(b) for _u, b in self.dv.served_messages("dropper", "INBOX")}
+        self.assertEqual(len(served), 40)
+        env.add_account("drop", self.dv.pop3s_port, "dropper", "drop-pw", protocol="pop3",
+                        ca_file=self.dv.ca_file, extra=["--delete-after-archive"])
+        r = env.sync("drop")
+        self.assertTrue(r.result["ok"], r.describe())
+        self.assertEqual(env.folder_shas("drop", "INBOX"), served)
+        self.assertEqual(self.dv.served_messages("dropper", "INBOX"), [])
+        # Off by default: the other POP3 account's maildrop still has its messages.
+        self.assertTrue(self.dv.served_messages("popper", "INBOX"))
+
+
+if __name__ == "__main__":
+    unittest.main()
