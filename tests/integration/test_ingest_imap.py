@@ -219,6 +219,23 @@ class ImapIngest(harness.MailvaultTestCase):
         r = self.env.cli("account", "sync", "to-remove", check=1)
         self.assertIn("no account named 'to-remove'", r.err)
 
+    def test_8_include_and_exclude_globs(self):
+        self.env.add_account("globbed", self.dv.imaps_port, "alice", "alice-pw",
+                             ca_file=self.dv.ca_file,
+                             extra=["--folder", "Archive/*", "--folder", "Prüfung/%",
+                                    "--exclude", "Archive/2020/*"])
+        r = self.env.sync("globbed")
+        self.assertTrue(r.result["ok"], r.describe())
+        folders = {f["name"] for f in self.env.account("globbed")["folders"]}
+        # '*' crosses the hierarchy delimiter, '%' does not; exclude wins over include.
+        self.assertIn("Archive/2019", folders)
+        self.assertIn("Prüfung/Übersicht", folders)
+        self.assertNotIn("Archive/2020/Q1", folders)
+        self.assertNotIn("INBOX", folders)
+        self.assertNotIn("Lists", folders)
+        self.assertEqual(self.env.folder_shas("globbed", "Prüfung/Übersicht"),
+                         self.served_shas("alice", "Prüfung/Übersicht"))
+
 
 if __name__ == "__main__":
     unittest.main()
