@@ -1,11 +1,11 @@
 #include "indexer/document_builder.h"
 
 #include <algorithm>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "indexer/pair_filter.h"
 #include "indexer/term_generation.h"
 
 namespace mailvault::index {
@@ -43,53 +43,117 @@ void add_boolean(Xapian::Document& doc, IndexField field, std::string_view value
 
 }  // namespace
 
+// Sees every word the TermGenerator indexes, in text order, right after its exact term was
+// added: with STOP_STEMMED the TermGenerator asks the stopper before stemming a word, and this
+// one always answers "stop", so no stemmed term is ever written (schema.h) and the stemmer is
+// never called by the TermGenerator.
+class DocumentBuilder::WordRecorder : public Xapian::Stopper {
+ public:
+  explicit WordRecorder(DocumentBuilder& builder) : builder_(builder) {}
+
+  bool operator()(const std::string& word) const override {
+    builder_.on_word(word);
+    return true;
+  }
+
+ private:
+  DocumentBuilder& builder_;
+};
+
+namespace {
+
+// Bounds each builder's memory for words already reported (about 100 bytes each).
+constexpr std::size_t kMaxKnownWords = 200000;
+
+}  // namespace
+
 DocumentBuilder::DocumentBuilder(const std::string& language, std::size_t max_text_bytes)
-    : stem_(make_caching_stemmer(language)), max_text_bytes_(max_text_bytes) {
-  configure_term_generator(tg_, stem_);
+    : stem_(make_stemmer(language)),
+      recorder_(std::make_unique<WordRecorder>(*this)),
+      max_text_bytes_(max_text_bytes) {
+  configure_term_generator(tg_, Xapian::Stem());
+  // The stopper is only consulted under STEM_SOME with a stemmer; it stops every word before
+  // that stemmer runs, so any language will do (and "none" indexes the same way).
+  tg_.set_stemmer(stem_.is_none() ? Xapian::Stem("english") : stem_);
+  tg_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+  tg_.set_stopper(recorder_.get());  // not released: the builder owns it and outlives tg_
+  tg_.set_stopper_strategy(Xapian::TermGenerator::STOP_STEMMED);
 }
 
+DocumentBuilder::~DocumentBuilder() = default;
+
+void DocumentBuilder::forget_words() {
+  known_.clear();
+}
+
+void DocumentBuilder::on_word(const std::string& word) {
+  next_pair(word);
+  check_known(word);
+}
+
+void DocumentBuilder::next_pair(std::string_view word) {
+  if (PairFilter::excluded(word)) {
+    has_previous_ = false;
+    return;
+  }
+  const std::uint64_t hash = PairFilter::word_hash(word);
+  if (has_previous_) {
+    pairs_.push_back(PairFilter::pair_hash(previous_, hash));
+  }
+  previous_ = hash;
+  has_previous_ = true;
+}
+
+void DocumentBuilder::check_known(std::string_view word) {
+  if (new_stems_ == nullptr) {
+    return;
+  }
+  const std::uint64_t hash = PairFilter::word_hash(word);
+  const auto it = known_.find(hash);
+  if (it != known_.end() && it->second == word) {
+    return;
+  }
+  if (known_.size() >= kMaxKnownWords) {
+    known_.clear();
+  }
+  std::string w(word);
+  std::string stem = word_stem(stem_, w);
+  known_.insert_or_assign(hash, w);
+  if (!stem.empty() && stem != w) {
+    new_stems_->push_back(StemLink{std::move(stem), std::move(w)});
+  }
+}
+
+// Most pieces of mail text are plain ASCII words: those are counted here (for_each_piece gives
+// exactly the TermGenerator's words) and added once per distinct term at the end of build();
+// only the other runs go through the TermGenerator, whose Unicode machinery and per-occurrence
+// term insertion were most of the time spent building a document.
 void DocumentBuilder::text(IndexField field, std::string_view value) {
   if (value.empty()) {
     return;
   }
   const std::string_view clipped = clip_utf8(value, max_text_bytes_);
-  const Xapian::Utf8Iterator it(clipped.data(), clipped.size());
-  // No positions (schema.h): phrases are verified on the message text instead.
-  tg_.index_text_without_positions(it, 1, std::string(prefix_of(field)));
-}
-
-bool DocumentBuilder::is_own_stem(const std::string& stem) {
-  return stem_(stem) == stem;  // stem_ caches
-}
-
-// Z<prefix><s> adds nothing when <prefix><s> is in the document and s stems to itself: the
-// query compiler asks for both (schema.h). About 60% of stemmed terms go.
-void DocumentBuilder::drop_duplicate_stems(Xapian::Document& doc) {
-  std::vector<std::string> terms;  // sorted: termlists are in byte order
-  terms.reserve(doc.termlist_count());
-  for (auto it = doc.termlist_begin(); it != doc.termlist_end(); ++it) {
-    terms.push_back(*it);
-  }
-  std::vector<std::string> drop;
-  for (auto it = std::lower_bound(terms.begin(), terms.end(), std::string_view("Z"));
-       it != terms.end() && !it->empty() && it->front() == 'Z'; ++it) {
-    const std::string& z = *it;
-    std::size_t stem_at = 1;
-    while (stem_at < z.size() && z[stem_at] >= 'A' && z[stem_at] <= 'Z') {
-      ++stem_at;
-    }
-    if (stem_at == z.size()) {
-      continue;
-    }
-    const std::string_view exact = std::string_view{z}.substr(1);
-    if (std::binary_search(terms.begin(), terms.end(), exact, std::less<>()) &&
-        is_own_stem(z.substr(stem_at))) {
-      drop.push_back(z);
-    }
-  }
-  for (const std::string& z : drop) {
-    doc.remove_term(z);
-  }
+  const std::string prefix(prefix_of(field));
+  has_previous_ = false;  // a phrase never spans two pieces
+  for_each_piece(
+      clipped,
+      [&](std::string_view word) {
+        term_.assign(prefix);
+        for (const char c : word) {
+          term_ += ascii_lower(c);
+        }
+        const std::string_view lower = std::string_view(term_).substr(prefix.size());
+        next_pair(lower);
+        auto [it, added] = wdf_.try_emplace(term_, 0);
+        ++it->second;
+        if (added) {
+          check_known(lower);
+        }
+      },
+      [&](std::string_view run) {
+        // No positions (schema.h): phrases are verified on the message text instead.
+        tg_.index_text_without_positions(Xapian::Utf8Iterator(run.data(), run.size()), 1, prefix);
+      });
 }
 
 // Names and addresses as words, plus one exact term per full address.
@@ -111,10 +175,13 @@ void DocumentBuilder::addresses(IndexField field, const std::vector<const mime::
   }
 }
 
-Xapian::Document DocumentBuilder::build(const MessageMeta& meta,
-                                        const mime::ParsedMessage& parsed) {
+Xapian::Document DocumentBuilder::build(const MessageMeta& meta, const mime::ParsedMessage& parsed,
+                                        std::vector<StemLink>* new_stems) {
   Xapian::Document doc;
   doc_ = &doc;
+  new_stems_ = new_stems;
+  pairs_.clear();
+  wdf_.clear();
   tg_.set_document(doc);
 
   doc.add_boolean_term(unique_term(meta.id));
@@ -142,9 +209,10 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta,
   }
   text(IndexField::kBody, parsed.body_text);
   text(IndexField::kAttachmentText, parsed.attachment_text);
-  if (!stem_.is_none()) {
-    drop_duplicate_stems(doc);
+  for (const auto& [term, wdf] : wdf_) {
+    doc.add_term(term, wdf);
   }
+  wdf_.clear();
 
   std::string message_id = parsed.message_id;
   if (message_id.size() >= 2 && message_id.front() == '<' && message_id.back() == '>') {
@@ -172,10 +240,12 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta,
                 Xapian::sortable_serialise(static_cast<double>(meta.size)));
   doc.add_value(slot_number(Slot::kSortKey),
                 encode_sort_key(parsed.date.value_or(meta.archived_at), meta.id));
+  doc.add_value(slot_number(Slot::kPhrasePairs), PairFilter::encode(pairs_));
 
   // Detach the TermGenerator from the document so that nothing refers to it afterwards.
   tg_.set_document(Xapian::Document());
   doc_ = nullptr;
+  new_stems_ = nullptr;
   return doc;
 }
 

@@ -74,6 +74,22 @@ struct IndexWriter::Impl {
   Xapian::WritableDatabase db;
   std::vector<std::unique_ptr<DocumentBuilder>> builders;  // one per document-building thread
   std::unique_ptr<ThreadPool> pool;  // builders.size() threads; none for a single builder
+
+  // Writes one message's document and the stem classes its builder reported (schema.h).
+  void put(MessageId id, const Xapian::Document& doc, const std::vector<StemLink>& stems) {
+    db.replace_document(unique_term(id), doc);
+    for (const StemLink& link : stems) {
+      db.add_synonym(stem_class_key(link.stem), link.word);
+    }
+  }
+
+  // The stem classes reported since the last commit were not written: every builder must
+  // report its words again. Only while no document is being built.
+  void forget_words() {
+    for (const auto& builder : builders) {
+      builder->forget_words();
+    }
+  }
 };
 
 IndexWriter::IndexWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -165,14 +181,21 @@ Status IndexWriter::write(std::vector<IndexItem> items) {
   if (workers == 1) {
     // One builder: build and replace in turn on this thread.
     DocumentBuilder& builder = *impl.builders.front();
-    return xapian_try(impl.context, [&]() -> Status {
+    Status written = xapian_try(impl.context, [&]() -> Status {
       TransactionGuard transaction(impl.db);
+      std::vector<StemLink> stems;
       for (const IndexItem& item : items) {
-        impl.db.replace_document(unique_term(item.meta.id), builder.build(item.meta, item.parsed));
+        stems.clear();
+        Xapian::Document doc = builder.build(item.meta, item.parsed, &stems);
+        impl.put(item.meta.id, doc, stems);
       }
       transaction.commit();
       return {};
     });
+    if (!written) {
+      impl.forget_words();
+    }
+    return written;
   }
 
   // A pipeline: `workers` pool threads build documents (each with its own DocumentBuilder:
@@ -182,11 +205,17 @@ Status IndexWriter::write(std::vector<IndexItem> items) {
   struct Shared {
     std::mutex mu;
     std::condition_variable cv;
-    std::vector<std::optional<Xapian::Document>> docs;  // guarded by mu
-    std::optional<Error> error;                         // first build failure; guarded by mu
-    std::size_t running = 0;                            // worker tasks alive; guarded by mu
-    std::atomic<std::size_t> next{0};                   // next item to build
-    std::atomic<bool> stop{false};                      // the writer gave up
+
+    struct Built {
+      Xapian::Document doc;
+      std::vector<StemLink> stems;
+    };
+
+    std::vector<std::optional<Built>> docs;  // guarded by mu
+    std::optional<Error> error;              // first build failure; guarded by mu
+    std::size_t running = 0;                 // worker tasks alive; guarded by mu
+    std::atomic<std::size_t> next{0};        // next item to build
+    std::atomic<bool> stop{false};           // the writer gave up
   } shared;
 
   shared.docs.resize(n);
@@ -197,12 +226,13 @@ Status IndexWriter::write(std::vector<IndexItem> items) {
     for (std::size_t i = shared.next.fetch_add(1); i < n && !shared.stop.load();
          i = shared.next.fetch_add(1)) {
       std::optional<Error> failed;
-      std::optional<Xapian::Document> doc;
+      std::optional<Shared::Built> doc;
       // A pool task must not throw: its exception would be dropped and this write() would wait
       // for it forever.
       try {
         Status st = xapian_try(impl.context, [&]() -> Status {
-          doc = builder.build(items[i].meta, items[i].parsed);
+          doc.emplace();
+          doc->doc = builder.build(items[i].meta, items[i].parsed, &doc->stems);
           return {};
         });
         if (!st) {
@@ -237,7 +267,7 @@ Status IndexWriter::write(std::vector<IndexItem> items) {
   Status written = xapian_try(impl.context, [&]() -> Status {
     TransactionGuard transaction(impl.db);
     for (std::size_t i = 0; i < n; ++i) {
-      std::optional<Xapian::Document> doc;
+      std::optional<Shared::Built> doc;
       {
         std::unique_lock lock(shared.mu);
         shared.cv.wait(lock, [&] { return shared.docs[i].has_value() || shared.error; });
@@ -247,7 +277,7 @@ Status IndexWriter::write(std::vector<IndexItem> items) {
         doc = std::move(shared.docs[i]);
         shared.docs[i].reset();
       }
-      impl.db.replace_document(unique_term(items[i].meta.id), *doc);
+      impl.put(items[i].meta.id, doc->doc, doc->stems);
     }
     transaction.commit();
     return {};
@@ -257,6 +287,9 @@ Status IndexWriter::write(std::vector<IndexItem> items) {
   shared.stop.store(true);
   std::unique_lock lock(shared.mu);
   shared.cv.wait(lock, [&] { return shared.running == 0; });
+  if (!written) {
+    impl.forget_words();
+  }
   return written;
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "indexer/index_writer.h"
+#include "indexer/pair_filter.h"
 
 namespace mailvault::index {
 namespace {
@@ -91,7 +92,16 @@ bool contains_phrase(const std::vector<std::string>& words,
 
 PhraseCheck::PhraseCheck(std::shared_ptr<PhraseTexts> texts, IndexField field,
                          std::vector<std::string> phrase)
-    : texts_(std::move(texts)), field_(field), phrase_(std::move(phrase)) {}
+    : texts_(std::move(texts)), field_(field), phrase_(std::move(phrase)) {
+  const bool filterable = std::none_of(
+      phrase_.begin(), phrase_.end(), [](const std::string& w) { return PairFilter::excluded(w); });
+  if (filterable) {
+    for (std::size_t i = 0; i + 1 < phrase_.size(); ++i) {
+      pairs_.push_back(PairFilter::pair_hash(PairFilter::word_hash(phrase_[i]),
+                                             PairFilter::word_hash(phrase_[i + 1])));
+    }
+  }
+}
 
 PhraseCheck* PhraseCheck::clone() const {
   return new PhraseCheck(texts_, field_, phrase_);  // Xapian owns clones
@@ -120,6 +130,15 @@ std::string PhraseCheck::get_description() const {
 
 bool PhraseCheck::matches(Xapian::docid did) {
   const Xapian::Document doc = db_.get_document(did, Xapian::DOC_ASSUME_VALID);
+  if (!pairs_.empty()) {
+    // Most candidates fail here, without loading their text.
+    const std::string filter = doc.get_value(slot_number(Slot::kPhrasePairs));
+    for (const std::uint64_t pair : pairs_) {
+      if (!PairFilter::may_contain(filter, pair)) {
+        return false;
+      }
+    }
+  }
   const std::optional<MessageId> id =
       decode_sort_key_id(doc.get_value(slot_number(Slot::kSortKey)));
   if (!id) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -52,11 +53,13 @@ class PhraseTexts {
 bool contains_phrase(const std::vector<std::string>& words, const std::vector<std::string>& phrase);
 
 // A leaf matching the documents whose `field` contains `phrase` (exact lower-cased words, as
-// QueryTokenizer makes them). Weight 0. Meant to be AND-ed with the phrase's terms so that
-// Xapian drives from the terms and only calls check() on candidates: its term frequency
+// QueryTokenizer makes them). Weight 0. A candidate is first tested against its adjacent-pair
+// filter (indexer/pair_filter.h, slot kPhrasePairs), which rejects most non-matches without
+// loading their text; the rest are verified on the text. Meant to be AND-ed with the phrase's terms
+// so that Xapian drives from the terms and only calls check() on candidates: its term frequency
 // estimate is the document count. next()/skip_to() still work, walking every document.
-// A document whose text cannot be loaded is accepted (the search then falls back to all of
-// the words, as without a loader).
+// A document whose text cannot be loaded is accepted when its pair filter passes (the search
+// then falls back to all of the words and their adjacent pairs).
 class PhraseCheck : public Xapian::PostingSource {
  public:
   PhraseCheck(std::shared_ptr<PhraseTexts> texts, IndexField field,
@@ -88,6 +91,7 @@ class PhraseCheck : public Xapian::PostingSource {
   std::shared_ptr<PhraseTexts> texts_;
   IndexField field_;
   std::vector<std::string> phrase_;
+  std::vector<std::uint64_t> pairs_;  // PairFilter hashes of adjacent phrase words; empty: none
 
   Xapian::Database db_;
   Xapian::doccount docs_ = 0;

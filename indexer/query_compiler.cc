@@ -65,23 +65,39 @@ bool is_address_field(IndexField f) {
   return (field_spec(f).flags & kAddress) != 0;
 }
 
-// One word in one field: stemmed form OR exact form (exact only when asked, or when the
-// TermGenerator wrote no stemmed form for it). A document whose Z<prefix><s> was dropped as a
-// duplicate of <prefix><s> (schema.h) is found by that exact term instead.
-Xapian::Query word_in(const QueryTerm& t, const std::string& prefix, bool exact_only) {
+}  // namespace
+
+// One word in one field: the exact term of every indexed word of its stem class (schema.h),
+// which always includes the word itself (exact only when asked, or when the word has no stem).
+Xapian::Query QueryCompiler::word_in(const QueryTerm& t, const std::string& prefix,
+                                     bool exact_only) {
   Xapian::Query exact(prefix + t.exact);
   if (exact_only || t.stem.empty()) {
     return exact;
   }
-  Xapian::Query stemmed("Z" + prefix + t.stem);
+  std::vector<Xapian::Query> forms{exact};
   if (t.stem_is_own_stem && t.stem != t.exact) {
-    const std::array<Xapian::Query, 3> forms{stemmed, exact, Xapian::Query(prefix + t.stem)};
-    return {Xapian::Query::OP_OR, forms.begin(), forms.end()};
+    forms.emplace_back(prefix + t.stem);
   }
-  return {Xapian::Query::OP_OR, stemmed, exact};
+  for (const std::string& word : stem_class(t.stem)) {
+    if (word != t.exact && word != t.stem) {
+      forms.emplace_back(prefix + word);
+    }
+  }
+  return join(Xapian::Query::OP_OR, forms);
 }
 
-}  // namespace
+// The indexed words whose stem is `stem` (and differs from it), from the synonym table.
+const std::vector<std::string>& QueryCompiler::stem_class(const std::string& stem) {
+  auto [it, added] = classes_.try_emplace(stem);
+  if (added && db_ != nullptr) {
+    const std::string key = stem_class_key(stem);
+    for (auto w = db_->synonyms_begin(key); w != db_->synonyms_end(key); ++w) {
+      it->second.push_back(*w);
+    }
+  }
+  return it->second;
+}
 
 // Several words in order in one field: all of their exact terms AND, given text to check
 // against, a PhraseCheck that they are adjacent there (schema.h: the index has no positions).
@@ -174,10 +190,15 @@ Xapian::Query value_range(Slot slot, std::optional<double> lo, std::optional<dou
 QueryCompiler::QueryCompiler(const std::string& language)
     : stem_(make_stemmer(language)), tokenizer_(stem_) {}
 
-Xapian::Query QueryCompiler::compile(const search::Query& query, TextLoader loader) {
+Xapian::Query QueryCompiler::compile(const search::Query& query, TextLoader loader,
+                                     const Xapian::Database* db) {
   texts_ = loader ? std::make_shared<PhraseTexts>(std::move(loader)) : nullptr;
+  db_ = db;
+  classes_.clear();
   Compiled c = node(query);
   texts_.reset();  // the query's leaves keep it alive
+  db_ = nullptr;
+  classes_.clear();
   return c.filter ? unweighted(c.query) : c.query;
 }
 

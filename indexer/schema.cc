@@ -73,6 +73,12 @@ std::string unique_term(MessageId id) {
   return term;
 }
 
+std::string stem_class_key(std::string_view stem) {
+  std::string key = "Z";
+  key += stem;
+  return key;
+}
+
 std::string bounded_term(std::string_view prefix, std::string_view value) {
   std::string term;
   if (prefix.size() + value.size() <= kMaxTermBytes) {

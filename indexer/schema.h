@@ -25,25 +25,28 @@
 //   XACCOUNT   account           boolean    source account names, lower-case
 //   XFOLDER    folder            boolean    source folder names, lower-case
 //   XHAS       has               boolean    XHASattachment when it has attachments
-//   Z<prefix>  stemmed forms     free text  Xapian's STEM_SOME terms of every free text field
-//                                           (Z + prefix + stem), except duplicates (below)
 //
-// No term has positions (schema version 2; version 1 stored them for every field but the
-// attachment text). Positions were half of the index and a large share of the single writer
-// thread's time, and served only phrases. A phrase (and a word the TermGenerator splits, such
-// as foo-bar or CJK runs) is now found as all of its words' exact terms, then verified on the
-// candidate's decoded text (indexer/phrase_check.h): the words, split and lower-cased exactly as
-// the TermGenerator does, must occur contiguously inside one field (one address name, one
-// address, one file name), never across two. Without a text loader the search falls back to
-// all of the words.
+// No term has positions and there are no stemmed (Z) terms (schema version 3; version 1 stored
+// positions, version 2 stored Z<prefix><stem> terms).
+//
+// Positions were half of the index and a large share of the single writer thread's time, and
+// served only phrases. A phrase (and a word the TermGenerator splits, such as foo-bar or CJK
+// runs) is found as all of its words' exact terms, filtered by the document's adjacent-pair
+// filter (slot kPhrasePairs below), then verified on the candidate's decoded text
+// (indexer/phrase_check.h): the words, split and lower-cased exactly as the TermGenerator does,
+// must occur contiguously inside one field (one address name, one address, one file name),
+// never across two. Without a text loader the search falls back to all of the words.
+//
+// Stemmed terms were a quarter of all postings and more than half of the time spent building a
+// document (the stemmer ran on every word). Stemming now happens at query time: the index
+// records, once per word, the stem class the word belongs to (the synonym table, below), and a
+// query word w with stem s asks for the exact terms of every indexed word whose stem is s
+// (<prefix>t for each t in the class, plus <prefix>s when s is its own stem, plus <prefix>w):
+// exactly the documents that version 2 found through Z<prefix>s.
 //
 // Free-text terms come from Xapian::TermGenerator::index_text_without_positions (lower-cased
-// words, FLAG_CJK_NGRAM: CJK text as unigrams plus bigrams) with STEM_SOME: the exact word, and
-// Z<prefix><stem>. A stemmed term Z<prefix><s> is dropped when the same document has the exact
-// term <prefix><s> and s is its own stem ("object" -> Zobject beside object): the query compiler
-// then also asks for <prefix><s>, so matches are unchanged, and a quarter of all postings (and
-// of the writer's time) is saved. Words longer than kMaxWordBytes are skipped by the
-// TermGenerator; boolean and address terms longer than kMaxTermBytes are shortened by
+// words, FLAG_CJK_NGRAM: CJK text as unigrams plus bigrams, words longer than kMaxWordBytes
+// skipped); boolean and address terms longer than kMaxTermBytes are shortened by
 // bounded_term().
 //
 // There is no unprefixed copy of the header fields: the query compiler expands "anywhere"
@@ -61,6 +64,17 @@
 //                 each 8 bytes big-endian with the sign bit flipped (encode_sort_key): sorting
 //                 by this one slot orders by date with ties broken by id, and the id of a hit
 //                 is read back from it (decode_sort_key_id)
+//   4  kPhrasePairs  Bloom filter of the adjacent word pairs of every free-text piece
+//                 (indexer/pair_filter.h); absent or empty: unknown. Pairs with a CJK word are
+//                 left out (phrases with one are not filtered)
+//
+// ─── Synonym table: stem classes ─────────────────────────────────────────────────────────────
+//   Z<stem> -> word   every word the TermGenerator wrote as a free-text term (in any field)
+//                     whose stem is <stem> and differs from it (stem_class_key()). The stem is
+//                     the one Xapian's TermGenerator STEM_SOME would write: only for words
+//                     whose first character is a letter; a word with an empty stem has none.
+//                     Written in the same transaction as the first document holding the word;
+//                     never removed (a word no longer in any document only costs a query term)
 //
 // ─── Metadata keys ───────────────────────────────────────────────────────────────────────────
 //   mailvault.schema         decimal kSchemaVersion
@@ -82,12 +96,18 @@
 
 namespace mailvault::index {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 inline constexpr std::string_view kSchemaVersionKey = "mailvault.schema";
 inline constexpr std::string_view kStemLanguageKey = "mailvault.stem_language";
 
 // Value slot numbers (Xapian::valueno).
-enum class Slot : std::uint32_t { kDate = 0, kArchived = 1, kSize = 2, kSortKey = 3 };
+enum class Slot : std::uint32_t {
+  kDate = 0,
+  kArchived = 1,
+  kSize = 2,
+  kSortKey = 3,
+  kPhrasePairs = 4,
+};
 
 constexpr std::uint32_t slot_number(Slot slot) {
   return static_cast<std::uint32_t>(slot);
@@ -116,7 +136,7 @@ enum class IndexField : std::uint8_t {
 
 enum FieldFlag : std::uint8_t {
   kBoolean = 1 << 0,   // exact terms (add_boolean_term), compared lower-cased
-  kFreeText = 1 << 1,  // TermGenerator terms (no positions), exact + Z<prefix>stem
+  kFreeText = 1 << 1,  // TermGenerator terms (no positions, no stemmed forms)
   kAddress = 1 << 2,   // also one exact term per full lower-cased address
 };
 
@@ -161,6 +181,9 @@ std::span<const IndexField> fields_for(search::Field field);
 // Q<decimal id>.
 std::string unique_term(MessageId id);
 
+// The synonym-table key of a stem class: Z<stem>.
+std::string stem_class_key(std::string_view stem);
+
 // prefix + value; when that would exceed kMaxTermBytes, value is cut at a UTF-8 boundary and
 // suffixed with '#' and 16 hex digits of a 64-bit FNV-1a hash of the full value. Deterministic,
 // so the query compiler finds what the document builder wrote. Case is left alone: the
@@ -173,7 +196,7 @@ std::optional<MessageId> decode_sort_key_id(std::string_view value);
 
 // Compile-time checks of kFields: order matches IndexField, prefixes are upper-case ASCII and
 // unique, none is a prefix of another (only the body may be unprefixed), none starts with 'Z'
-// (reserved for stemmed terms) and flags are consistent.
+// (reserved: version 2's stemmed terms, stem-class keys) and flags are consistent.
 constexpr bool validate_fields() {
   for (std::size_t i = 0; i < kFields.size(); ++i) {
     const FieldSpec& f = kFields[i];

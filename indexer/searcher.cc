@@ -110,7 +110,7 @@ Result<SearchPage> Searcher::search(const SearchRequest& request) {
       [&](Xapian::Database& db) -> Result<SearchPage> {
         Xapian::Enquire enquire(db);
         enquire.set_query(impl.compiler->compile(
-            request.query, request.load_text ? request.load_text : impl.loader));
+            request.query, request.load_text ? request.load_text : impl.loader, &db));
         switch (request.sort) {
           case SearchRequest::Sort::kRelevance:
             break;  // BM25, ties by docid
@@ -176,7 +176,7 @@ Result<std::vector<MessageId>> Searcher::all_matches(const search::Query& query)
   return impl.with_database<std::vector<MessageId>>(
       [&](Xapian::Database& db) -> Result<std::vector<MessageId>> {
         Xapian::Enquire enquire(db);
-        enquire.set_query(impl.compiler->compile(query, impl.loader));
+        enquire.set_query(impl.compiler->compile(query, impl.loader, &db));
         enquire.set_weighting_scheme(Xapian::BoolWeight());
         enquire.set_docid_order(Xapian::Enquire::DONT_CARE);
         const Xapian::doccount docs = db.get_doccount();

@@ -39,8 +39,8 @@ struct SearchRequest {
   // tokenizer splits such as foo-bar) is verified on this text, inside one field. Called on the
   // searching thread for candidates that contain all of a phrase's words (the last message is
   // cached); must not throw. When empty, the loader given to Searcher::set_text_loader is used;
-  // when that is empty too, a phrase matches as all of its words (adjacency unchecked), and a
-  // message the loader returns nullopt for is likewise judged by its words.
+  // when that is empty too, a phrase matches as all of its words (adjacency unchecked); a
+  // message the loader returns nullopt for is judged by its words and its adjacent-pair filter.
   std::function<std::optional<mime::ParsedMessage>(MessageId)> load_text;
 };
 

@@ -33,6 +33,13 @@ bool stemmable(const std::string& term) {
 
 }  // namespace
 
+std::string word_stem(const Xapian::Stem& stem, const std::string& word) {
+  if (stem.is_none() || !stemmable(word)) {
+    return {};
+  }
+  return stem(word);
+}
+
 Xapian::Stem make_stemmer(const std::string& language) {
   if (language.empty() || language == "none") {
     return {};
@@ -187,10 +194,6 @@ WordSplitter::WordSplitter() {
 
 namespace {
 
-bool ascii_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 bool ascii_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -201,8 +204,8 @@ bool ascii_edge_punct(char c) {
   return c > ' ' && c < 0x7f && !ascii_alnum(c) && c != '_' && c != '+' && c != '#';
 }
 
-// The word of a piece of the form <punct>*<ASCII letters/digits>+<punct>* (most of mail text:
-// "word", "word,", "(word)."), lower-cased; "" when it has no such form or no word.
+}  // namespace
+
 std::string_view simple_word(std::string_view piece) {
   std::size_t b = 0;
   while (b < piece.size() && ascii_edge_punct(piece[b])) {
@@ -222,51 +225,21 @@ std::string_view simple_word(std::string_view piece) {
   return piece.substr(b, word_end - b);
 }
 
-}  // namespace
-
-// White space is never part of a word, an infix or a suffix, so the words of a text are the
-// words of its white-space-separated pieces in order. Pieces of the simple form are split here
-// (the TermGenerator would give the same word); runs of other pieces go through the
-// TermGenerator itself. Unit tests and the index bench compare both on real mail.
 std::vector<std::string> WordSplitter::words(std::string_view text) {
   std::vector<std::string> out;
-  std::size_t slow_begin = std::string_view::npos;  // start of pieces left to the TermGenerator
-  auto flush_slow = [&](std::size_t end) {
-    if (slow_begin != std::string_view::npos) {
-      std::vector<std::string> more = generator_words(text.substr(slow_begin, end - slow_begin));
-      out.insert(out.end(), std::make_move_iterator(more.begin()),
-                 std::make_move_iterator(more.end()));
-      slow_begin = std::string_view::npos;
-    }
-  };
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (ascii_space(text[i])) {
-      ++i;
-      continue;
-    }
-    std::size_t end = i;
-    while (end < text.size() && !ascii_space(text[end])) {
-      ++end;
-    }
-    const std::string_view piece = text.substr(i, end - i);
-    const std::string_view word = simple_word(piece);
-    if (!word.empty()) {
-      flush_slow(i);
-      if (word.size() <= kMaxWordBytes) {  // longer words are skipped, as by the TermGenerator
+  for_each_piece(
+      text,
+      [&](std::string_view word) {
         std::string& w = out.emplace_back(word);
         for (char& c : w) {
-          if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-          }
+          c = ascii_lower(c);
         }
-      }
-    } else if (slow_begin == std::string_view::npos) {
-      slow_begin = i;
-    }
-    i = end;
-  }
-  flush_slow(text.size());
+      },
+      [&](std::string_view run) {
+        std::vector<std::string> more = generator_words(run);
+        out.insert(out.end(), std::make_move_iterator(more.begin()),
+                   std::make_move_iterator(more.end()));
+      });
   return out;
 }
 

@@ -11,6 +11,8 @@
 
 #include <xapian.h>
 
+#include "indexer/schema.h"
+
 namespace mailvault::index {
 
 // The stemmer for a language name ("english", "german", ...); "none" or "" disables stemming.
@@ -22,9 +24,16 @@ Xapian::Stem make_stemmer(const std::string& language);
 // makes it cheaper and not thread-safe (one per DocumentBuilder, i.e. per thread).
 Xapian::Stem make_caching_stemmer(const std::string& language);
 
-// Configures `tg` exactly as every free-text field is indexed: FLAG_CJK_NGRAM, STEM_SOME with
-// `stem`, words up to kMaxWordBytes. No stopper, no spelling data.
+// Configures `tg` to split text into words exactly as every free-text field is indexed:
+// FLAG_CJK_NGRAM, words up to kMaxWordBytes, no spelling data; and, with a `stem`, STEM_SOME
+// (the query side reads the stemmed terms to learn a word's stem; the document builder never
+// writes them, schema.h).
 void configure_term_generator(Xapian::TermGenerator& tg, const Xapian::Stem& stem);
+
+// The stem Xapian's TermGenerator (STEM_SOME) gives `word`, a term it generated (lower-cased,
+// no prefix): empty when it writes none (stemming off, a word not starting with a letter, an
+// empty stem). The stem class of the word (schema.h) when it differs from `word`.
+std::string word_stem(const Xapian::Stem& stem, const std::string& word);
 
 // prefix + Unicode-lower-cased value, bounded (schema.h bounded_term). Used for boolean terms
 // and full-address terms on both sides.
@@ -42,8 +51,7 @@ std::string_view clip_utf8(std::string_view text, std::size_t max_bytes);
 struct QueryTerm {
   std::string exact;
   std::string stem;  // empty: no stemmed form (stemming off, or e.g. a word starting with a digit)
-  // The stem is its own stem: documents may hold the exact term <stem> instead of Z<stem>
-  // (the document builder drops such duplicates), so a query must ask for both.
+  // The stem is its own stem: the word <stem>, where indexed, is in the stem class too.
   bool stem_is_own_stem = false;
 };
 
@@ -67,6 +75,58 @@ class QueryTokenizer {
   Xapian::Stem stem_;
   Xapian::TermGenerator tg_;
 };
+
+// The word of a piece (text without white space) of the form <punct>*<ASCII letters/digits>+
+// <punct>* (most of mail text: "word", "word,", "(word)."), as written (not lower-cased); empty
+// when the piece has another form. The TermGenerator makes exactly this one word of such a piece.
+std::string_view simple_word(std::string_view piece);
+
+inline bool ascii_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Walks `text` in order as the TermGenerator would split it: white space is never part of a
+// word, an infix or a suffix, so the words of a text are the words of its white-space-separated
+// pieces in order. `simple(word)` gets the word of each simple piece (simple_word(), as written:
+// the caller lower-cases ASCII) unless it is longer than kMaxWordBytes (the TermGenerator skips
+// those); `other(run)` gets each maximal run of other pieces (with the white space between
+// them), for the TermGenerator itself.
+template <typename Simple, typename Other>
+void for_each_piece(std::string_view text, Simple&& simple, Other&& other) {
+  std::size_t other_begin = std::string_view::npos;
+  auto flush_other = [&](std::size_t end) {
+    if (other_begin != std::string_view::npos) {
+      other(text.substr(other_begin, end - other_begin));
+      other_begin = std::string_view::npos;
+    }
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (ascii_space(text[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && !ascii_space(text[end])) {
+      ++end;
+    }
+    const std::string_view word = simple_word(text.substr(i, end - i));
+    if (!word.empty()) {
+      flush_other(i);
+      if (word.size() <= kMaxWordBytes) {
+        simple(word);
+      }
+    } else if (other_begin == std::string_view::npos) {
+      other_begin = i;
+    }
+    i = end;
+  }
+  flush_other(text.size());
+}
 
 // Splits text into words exactly as the document builder's TermGenerator does
 // (configure_term_generator's word rules: Unicode lower-case, punctuation dropped, infix rules

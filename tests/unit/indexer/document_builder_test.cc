@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -69,8 +70,7 @@ TEST(DocumentBuilder, WritesEveryPrefixAndSlot) {
   const std::set<std::string> t = terms_of(doc);
   for (const char* expected : {"Q77",  // unique id
                                "Srunning",
-                               "ZSrun",
-                               "Slate",  // subject, exact + stemmed
+                               "Slate",  // subject
                                "XFROMalice",
                                "XFROMsmith",
                                "XFROMexample",
@@ -85,8 +85,7 @@ TEST(DocumentBuilder, WritesEveryPrefixAndSlot) {
                                "XBCChidden",
                                "body",
                                "words",
-                               "here",
-                               "Zbodi",  // body, unprefixed
+                               "here",  // body, unprefixed
                                "XFNreport",
                                "XFNq1",
                                "XFNpdf",
@@ -102,9 +101,10 @@ TEST(DocumentBuilder, WritesEveryPrefixAndSlot) {
                                "XHASattachment"}) {
     EXPECT_TRUE(t.count(expected)) << "missing term " << expected;
   }
-  // A stemmed term equal to an exact term of the same document is left out (schema.h).
-  EXPECT_FALSE(t.count("ZSlate"));
-  EXPECT_TRUE(t.count("Zword"));  // "words" -> word, and no exact "word": kept
+  // No stemmed terms (schema.h): stems are classes in the synonym table.
+  for (const std::string& term : t) {
+    EXPECT_NE(term.front(), 'Z') << term;
+  }
   // No unprefixed copies of header words: "anywhere" is expanded at query time.
   EXPECT_FALSE(t.count("running"));
   EXPECT_FALSE(t.count("alice"));
@@ -118,6 +118,47 @@ TEST(DocumentBuilder, WritesEveryPrefixAndSlot) {
   EXPECT_EQ(Xapian::sortable_unserialise(doc.get_value(slot_number(Slot::kSize))), 12345.0);
   EXPECT_EQ(doc.get_value(slot_number(Slot::kSortKey)),
             encode_sort_key(utc(2024, 5, 6, 7, 8, 9), MessageId{77}));
+  EXPECT_FALSE(doc.get_value(slot_number(Slot::kPhrasePairs)).empty());
+}
+
+// Each word's stem class is reported once per builder (the writer adds it to the synonym
+// table), only when the stem differs from the word.
+TEST(DocumentBuilder, ReportsStemClassesOfNewWords) {
+  DocumentBuilder builder("english", 1 << 20);
+  const IndexItem item = make_item(sample());
+  std::vector<StemLink> stems;
+  (void)builder.build(item.meta, item.parsed, &stems);
+  const std::set<std::pair<std::string, std::string>> got = [&] {
+    std::set<std::pair<std::string, std::string>> out;
+    for (const StemLink& l : stems) {
+      out.emplace(l.stem, l.word);
+    }
+    return out;
+  }();
+  EXPECT_TRUE(got.count({"run", "running"}));
+  EXPECT_TRUE(got.count({"bodi", "body"}));
+  EXPECT_TRUE(got.count({"word", "words"}));
+  EXPECT_FALSE(got.count({"late", "late"}));  // its own stem: no class entry
+  for (const StemLink& l : stems) {
+    EXPECT_NE(l.stem, l.word);
+    EXPECT_FALSE(l.word.empty() || (l.word[0] >= '0' && l.word[0] <= '9')) << l.word;
+  }
+  EXPECT_EQ(got.size(), stems.size());  // each word once
+
+  // Known words are not reported again, until forgotten.
+  std::vector<StemLink> again;
+  (void)builder.build(item.meta, item.parsed, &again);
+  EXPECT_TRUE(again.empty());
+  builder.forget_words();
+  (void)builder.build(item.meta, item.parsed, &again);
+  EXPECT_EQ(again.size(), stems.size());
+
+  // Stemming off: no classes at all.
+  DocumentBuilder plain("none", 1 << 20);
+  std::vector<StemLink> none;
+  const Xapian::Document doc = plain.build(item.meta, item.parsed, &none);
+  EXPECT_TRUE(none.empty());
+  EXPECT_TRUE(terms_of(doc).count("Srunning"));
 }
 
 // Schema version 2: no positions at all (phrases are verified on the text, phrase_check.h).
@@ -188,58 +229,49 @@ TEST(DocumentBuilder, QueryTokenizerAgreesWithIndexedTerms) {
       "tab\tnew\nline",
   };
   for (const std::string& language : {std::string("english"), std::string("none")}) {
-    DocumentBuilder builder(language, 1 << 20);
     QueryTokenizer tokenizer(make_stemmer(language));
     for (const std::string& text : texts) {
+      DocumentBuilder builder(language, 1 << 20);  // fresh: reports every word's class
       MessageSpec s;
       s.id = 1;
       s.body = text;
       const IndexItem item = make_item(s);
+      std::vector<StemLink> links;
       std::set<std::string> body_terms;
-      for (const std::string& term : terms_of(builder.build(item.meta, item.parsed))) {
-        if (term.empty()) {
+      for (const std::string& term : terms_of(builder.build(item.meta, item.parsed, &links))) {
+        EXPECT_NE(term.front(), 'Z') << term;
+        const bool prefixed = term[0] >= 'A' && term[0] <= 'Z';
+        if (prefixed) {
           continue;
         }
-        const bool prefixed = term[0] >= 'A' && term[0] <= 'Z';
-        const bool body_stem =
-            term[0] == 'Z' && term.size() > 1 && !(term[1] >= 'A' && term[1] <= 'Z');
-        if (!prefixed) {
-          body_terms.insert(term);
-        }
-        if (body_stem) {
-          body_terms.insert(term);
-        }
-      }
-      std::set<std::string> from_query;
-      const std::vector<QueryTerm> query_terms = tokenizer.terms(text);
-      for (const QueryTerm& qt : query_terms) {
-        from_query.insert(qt.exact);
-      }
-      for (const QueryTerm& qt : query_terms) {
-        // The builder leaves out Z<s> where s is an exact term and its own stem.
-        if (!qt.stem.empty() && !(qt.stem_is_own_stem && from_query.contains(qt.stem))) {
-          from_query.insert("Z" + qt.stem);
-        }
-      }
-      // CJK bigrams (and their stems) are indexed without positions and not used by queries.
-      std::set<std::string> positional_body;
-      for (const std::string& term : body_terms) {
-        const bool stem = term[0] == 'Z';
-        const std::string base = stem ? term.substr(1) : term;
-        bool bigram = false;
-        Xapian::Utf8Iterator it(base);
+        // CJK bigrams are indexed but never asked for by queries.
+        Xapian::Utf8Iterator it(term);
         std::size_t chars = 0;
         for (; it != Xapian::Utf8Iterator(); ++it) {
           ++chars;
         }
-        if (chars == 2 && static_cast<unsigned char>(base[0]) >= 0xe0) {
-          bigram = true;
-        }
-        if (!bigram) {
-          positional_body.insert(term);
+        if (!(chars == 2 && static_cast<unsigned char>(term[0]) >= 0xe0)) {
+          body_terms.insert(term);
         }
       }
-      EXPECT_EQ(from_query, positional_body) << language << ": " << text;
+      std::set<std::string> from_query;
+      std::set<std::pair<std::string, std::string>> classes_from_query;
+      for (const QueryTerm& qt : tokenizer.terms(text)) {
+        from_query.insert(qt.exact);
+        if (!qt.stem.empty() && qt.stem != qt.exact) {
+          classes_from_query.emplace(qt.stem, qt.exact);
+        }
+      }
+      EXPECT_EQ(from_query, body_terms) << language << ": " << text;
+      // The builder puts each word in the class of the stem the query side computes (words of
+      // other fields, and bigrams, may add more).
+      std::set<std::pair<std::string, std::string>> reported;
+      for (const StemLink& l : links) {
+        if (from_query.contains(l.word)) {
+          reported.emplace(l.stem, l.word);
+        }
+      }
+      EXPECT_EQ(reported, classes_from_query) << language << ": " << text;
     }
   }
 }
