@@ -53,6 +53,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cmd_serve->add_option("--imaps-listen", serve.imaps_listen, "IMAPS listen address")
       ->capture_default_str();
+  cmd_serve
+      ->add_option("--imap-max-connections", serve.imap_max_connections,
+                   "IMAP connections open at once (more are greeted with BYE)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd_serve
+      ->add_option("--imap-idle-timeout", serve.imap_idle_timeout_seconds,
+                   "seconds an IMAP client may stay silent before it is logged out")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd_serve->add_option("--roles", serve.roles, "comma-separated roles: ingest,index,api,imap")
       ->capture_default_str();
   cmd_serve->add_option("--index-threads", serve.index_threads,

@@ -26,6 +26,9 @@
 #include "indexer/index_writer.h"
 #include "indexer/queue_consumer.h"
 #include "ingest/sync/workers.h"
+#include "server-imap/session/archive_backend.h"
+#include "server-imap/session/mailbox_store.h"
+#include "server-imap/session/server.h"
 
 namespace mailvault::cli {
 
@@ -188,14 +191,36 @@ int run_serve(const ServeOptions& options) {
     grpc_server = std::move(*srv);
     std::ofstream(s.data_dir / "grpc.address") << grpc_server->address() << '\n';
   }
+  std::unique_ptr<imapd::MailboxStore> imap_mailboxes;
+  std::unique_ptr<imapd::ArchiveBackend> imap_backend;
+  std::unique_ptr<imapd::Server> imap_server;
   if (has_role(options.roles, "imap")) {
-    spdlog::info("role imap has nothing to run yet in this version");
+    imap_mailboxes = std::make_unique<imapd::MailboxStore>(*s.pool);
+    imap_backend = std::make_unique<imapd::ArchiveBackend>(user_store, *imap_mailboxes, *s.archive);
+    imapd::ServerOptions io;
+    io.listen = options.imap_listen;
+    io.max_connections = options.imap_max_connections;
+    io.idle_timeout = std::chrono::seconds{options.imap_idle_timeout_seconds};
+    auto srv = imapd::Server::start(io, *imap_backend);
+    if (!srv) {
+      if (grpc_server)
+        grpc_server->shutdown();
+      stop_indexer = true;
+      if (indexer_thread.joinable())
+        indexer_thread.join();
+      ingest_workers.reset();
+      return fail(srv.error());
+    }
+    imap_server = std::move(*srv);
+    std::ofstream(s.data_dir / "imap.address") << imap_server->address() << '\n';
   }
   spdlog::info("mailvault serving (data in {}); stop with SIGINT or SIGTERM", s.data_dir.string());
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (imap_server)
+    imap_server->shutdown();
   if (grpc_server)
     grpc_server->shutdown();
   ingest_workers.reset();
@@ -207,6 +232,11 @@ int run_serve(const ServeOptions& options) {
   if (grpc_server) {  // only the process that wrote it (others may share the data dir)
     std::error_code ec;
     fs::remove(s.data_dir / "grpc.address", ec);
+  }
+  if (imap_server) {
+    imap_server.reset();
+    std::error_code ec;
+    fs::remove(s.data_dir / "imap.address", ec);
   }
   return 0;
 }

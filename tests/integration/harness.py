@@ -395,6 +395,8 @@ class Server:
         if "--log-level" not in self.extra_args:
             cmd += ["--log-level", self.log_level]
         cmd += ["serve", "--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0"]
+        if "--imap-listen" not in self.extra_args:
+            cmd += ["--imap-listen", "127.0.0.1:0"]  # never the fixed default port in tests
         if self.database_url:
             cmd += ["--database-url", self.database_url]
         if self.roles:

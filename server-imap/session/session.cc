@@ -1,0 +1,647 @@
+#include "server-imap/session/session.h"
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/mime/base64.h"
+#include "server-imap/protocol/mutf7.h"
+#include "server-imap/session/message_text.h"
+#include "server-imap/session/search_eval.h"
+
+namespace mailvault::imapd {
+
+namespace {
+
+constexpr std::string_view kCannot = "CANNOT";
+constexpr std::string_view kSystemFlags = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft)";
+
+std::string_view code_for(const Error& e) noexcept {
+  switch (e.code) {
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded:
+    case Code::kResourceExhausted:
+      return "UNAVAILABLE";
+    case Code::kNotFound:
+      return "NONEXISTENT";
+    case Code::kPermissionDenied:
+      return "NOPERM";
+    default:
+      return "SERVERBUG";
+  }
+}
+
+}  // namespace
+
+std::string decode_mailbox_name(std::string_view wire) {
+  auto decoded = mutf7_decode(wire);
+  return decoded ? std::move(*decoded) : std::string{wire};
+}
+
+std::optional<PlainCredentials> decode_sasl_plain(std::string_view base64) {
+  std::string raw;
+  mime::append_base64_decoded(raw, base64);
+  const auto first = raw.find('\0');
+  if (first == std::string::npos)
+    return std::nullopt;
+  const auto second = raw.find('\0', first + 1);
+  if (second == std::string::npos || raw.find('\0', second + 1) != std::string::npos)
+    return std::nullopt;
+  PlainCredentials c;
+  const auto authzid = raw.substr(0, first);
+  c.user = raw.substr(first + 1, second - first - 1);
+  c.password = raw.substr(second + 1);
+  if (c.user.empty() || (!authzid.empty() && authzid != c.user))
+    return std::nullopt;
+  return c;
+}
+
+Session::Session(SessionBackend& backend, SessionOptions options, Send send)
+    : backend_(backend),
+      options_(options),
+      send_(std::move(send)),
+      reader_(options.limits),
+      state_(NotAuthenticated{}) {}
+
+std::string Session::capabilities() const {
+  std::string caps = "IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN";
+  if (std::holds_alternative<NotAuthenticated>(state_))
+    caps += options_.allow_plaintext ? " AUTH=PLAIN" : " LOGINDISABLED";
+  return caps;
+}
+
+void Session::start() {
+  send(fmt::format("* OK [CAPABILITY {}] mailvault ready\r\n", capabilities()));
+}
+
+void Session::on_idle_timeout() {
+  send("* BYE Autologout; idle for too long\r\n");
+  state_ = LoggedOut{};
+}
+
+void Session::on_shutdown() {
+  send("* BYE mailvault is shutting down\r\n");
+  state_ = LoggedOut{};
+}
+
+bool Session::send(std::string_view bytes) {
+  if (connection_lost_)
+    return false;
+  if (!send_(bytes)) {
+    connection_lost_ = true;
+    state_ = LoggedOut{};
+    return false;
+  }
+  return true;
+}
+
+void Session::ok(const std::string& tag, std::string_view code, std::string_view text) {
+  send(status_line(tag, StatusKind::kOk, code, text));
+}
+
+void Session::no(const std::string& tag, std::string_view code, std::string_view text) {
+  send(status_line(tag, StatusKind::kNo, code, text));
+}
+
+void Session::bad(const std::string& tag, std::string_view text) {
+  send(status_line(tag.empty() ? "*" : tag, StatusKind::kBad, "", text));
+}
+
+const Viewer* Session::viewer() const noexcept {
+  if (const auto* a = std::get_if<Authenticated>(&state_))
+    return &a->viewer;
+  if (const auto* s = std::get_if<Selected>(&state_))
+    return &s->viewer;
+  return nullptr;
+}
+
+SessionState Session::session_state() const noexcept {
+  switch (state_.index()) {
+    case 0:
+      return SessionState::kNotAuthenticated;
+    case 1:
+      return SessionState::kAuthenticated;
+    case 2:
+      return SessionState::kSelected;
+    default:
+      return SessionState::kLogout;
+  }
+}
+
+bool Session::on_input(std::string_view bytes) {
+  reader_.feed(bytes);
+  while (!finished()) {
+    ReaderEvent e = reader_.next();
+    if (e.status == ReadStatus::kNeedMore)
+      break;
+    switch (e.status) {
+      case ReadStatus::kContinuation:
+        send("+ Ready for literal data\r\n");
+        break;
+      case ReadStatus::kError:
+        sasl_tag_.reset();
+        send(error_line(e));
+        if (e.fatal)
+          state_ = LoggedOut{};
+        break;
+      case ReadStatus::kCommand:
+        if (sasl_tag_)
+          handle_sasl_response(e.command);
+        else
+          handle_command_text(e.command);
+        break;
+      case ReadStatus::kNeedMore:
+        break;
+    }
+  }
+  return !finished();
+}
+
+Session::Handler Session::find_route(std::string_view name) noexcept {
+  struct Route {
+    std::string_view name;  // as in the parser's command table
+    Handler handler;
+  };
+
+  // Commands the parser knows and this session answers. Commands flagged kChangesMail never get
+  // here (refused before dispatch); a command missing from this table answers BAD.
+  static constexpr std::array kRoutes = {
+      Route{"CAPABILITY", &Session::cmd_capability},
+      Route{"NOOP", &Session::cmd_noop},
+      Route{"CHECK", &Session::cmd_noop},
+      Route{"LOGOUT", &Session::cmd_logout},
+      Route{"ID", &Session::cmd_id},
+      Route{"LOGIN", &Session::cmd_login},
+      Route{"AUTHENTICATE", &Session::cmd_authenticate},
+      Route{"ENABLE", &Session::cmd_enable},
+      Route{"NAMESPACE", &Session::cmd_namespace},
+      Route{"LIST", &Session::cmd_list},
+      Route{"LSUB", &Session::cmd_lsub},
+      Route{"STATUS", &Session::cmd_status},
+      Route{"SELECT", &Session::cmd_select},
+      Route{"EXAMINE", &Session::cmd_select},
+      Route{"CLOSE", &Session::cmd_close},
+      Route{"UNSELECT", &Session::cmd_close},
+      Route{"FETCH", &Session::cmd_fetch},
+      Route{"UID FETCH", &Session::cmd_fetch},
+      Route{"SEARCH", &Session::cmd_search},
+      Route{"UID SEARCH", &Session::cmd_search},
+      Route{"STARTTLS", &Session::cmd_not_yet},
+      Route{"IDLE", &Session::cmd_not_yet},
+      Route{"SORT", &Session::cmd_not_yet},
+      Route{"UID SORT", &Session::cmd_not_yet},
+      Route{"THREAD", &Session::cmd_not_yet},
+      Route{"UID THREAD", &Session::cmd_not_yet},
+  };
+  for (const auto& r : kRoutes) {
+    if (r.name == name)
+      return r.handler;
+  }
+  return nullptr;
+}
+
+void Session::handle_command_text(const std::string& text) {
+  if (text.empty())
+    return;  // a stray empty line: nothing to answer (some clients send CRLF CRLF)
+  auto parsed = parse_command(text, options_.limits);
+  if (auto* err = std::get_if<CommandError>(&parsed)) {
+    send(error_line(*err));
+    return;
+  }
+  const auto& cmd = std::get<Command>(parsed);
+  if (!allowed_in(*cmd.spec, session_state())) {
+    bad(cmd.tag, fmt::format("{} is not allowed in this state", cmd.spec->name));
+    return;
+  }
+  if ((cmd.spec->flags & kChangesMail) != 0) {
+    no(cmd.tag, kCannot, "read-only archive");
+    return;
+  }
+  const Handler h = find_route(cmd.spec->name);
+  if (h == nullptr) {
+    bad(cmd.tag, "command not supported");
+    return;
+  }
+  (this->*h)(cmd);
+}
+
+// ─── Any state ───────────────────────────────────────────────────────────────────────────────
+
+void Session::cmd_capability(const Command& c) {
+  send(fmt::format("* CAPABILITY {}\r\n", capabilities()));
+  ok(c.tag, "", "CAPABILITY completed");
+}
+
+void Session::cmd_noop(const Command& c) {
+  ok(c.tag, "", fmt::format("{} completed", c.spec->name));
+}
+
+void Session::cmd_logout(const Command& c) {
+  send("* BYE mailvault logging out\r\n");
+  ok(c.tag, "", "LOGOUT completed");
+  state_ = LoggedOut{};
+}
+
+void Session::cmd_id(const Command& c) {
+  send("* ID NIL\r\n");
+  ok(c.tag, "", "ID completed");
+}
+
+void Session::cmd_not_yet(const Command& c) {
+  no(c.tag, kCannot, fmt::format("{} is not supported yet", c.spec->name));
+}
+
+// ─── Not authenticated ───────────────────────────────────────────────────────────────────────
+
+void Session::finish_login(const std::string& tag, const std::string& user,
+                           const std::string& password, std::string_view what) {
+  auto v = backend_.authenticate(user, password);
+  if (v) {
+    failed_logins_ = 0;
+    state_ = Authenticated{std::move(*v)};
+    ok(tag, fmt::format("CAPABILITY {}", capabilities()), fmt::format("{} completed", what));
+    return;
+  }
+  if (v.error().code != Code::kUnauthenticated) {
+    spdlog::warn("imap: login of '{}' failed: {}", user, v.error().message);
+    no(tag, "UNAVAILABLE", "authentication is unavailable, try again later");
+    return;
+  }
+  // The delay slows down password guessing on this connection; the connection is closed
+  // after a few failures so that guessing needs new connections (bounded by the server).
+  if (options_.failed_login_delay.count() > 0)
+    std::this_thread::sleep_for(options_.failed_login_delay);
+  no(tag, "AUTHENTICATIONFAILED", "invalid credentials");
+  if (++failed_logins_ >= options_.max_failed_logins) {
+    send("* BYE too many failed logins\r\n");
+    state_ = LoggedOut{};
+  }
+}
+
+void Session::cmd_login(const Command& c) {
+  if (!options_.allow_plaintext) {
+    no(c.tag, "PRIVACYREQUIRED", "LOGIN is disabled without TLS");
+    return;
+  }
+  const auto& a = std::get<LoginCommand>(c.args);
+  finish_login(c.tag, a.user, a.password, "LOGIN");
+}
+
+void Session::cmd_authenticate(const Command& c) {
+  const auto& a = std::get<AuthenticateCommand>(c.args);
+  if (a.mechanism != "PLAIN") {
+    no(c.tag, kCannot, "unsupported authentication mechanism");
+    return;
+  }
+  if (!options_.allow_plaintext) {
+    no(c.tag, "PRIVACYREQUIRED", "AUTHENTICATE PLAIN is disabled without TLS");
+    return;
+  }
+  if (!a.initial_response) {
+    sasl_tag_ = c.tag;
+    send("+ \r\n");
+    return;
+  }
+  auto creds = decode_sasl_plain(*a.initial_response);
+  if (!creds) {
+    bad(c.tag, "malformed SASL PLAIN response");
+    return;
+  }
+  finish_login(c.tag, creds->user, creds->password, "AUTHENTICATE");
+}
+
+void Session::handle_sasl_response(const std::string& line) {
+  const std::string tag = std::move(*sasl_tag_);
+  sasl_tag_.reset();
+  if (line == "*") {
+    bad(tag, "AUTHENTICATE cancelled");
+    return;
+  }
+  auto creds = decode_sasl_plain(line);
+  if (!creds) {
+    bad(tag, "malformed SASL PLAIN response");
+    return;
+  }
+  finish_login(tag, creds->user, creds->password, "AUTHENTICATE");
+}
+
+// ─── Authenticated ───────────────────────────────────────────────────────────────────────────
+
+void Session::cmd_enable(const Command& c) {
+  // Nothing this slice can enable (UTF8=ACCEPT and IMAP4rev2 change the wire format; later).
+  send("* ENABLED\r\n");
+  ok(c.tag, "", "ENABLE completed");
+}
+
+void Session::cmd_namespace(const Command& c) {
+  send("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
+  ok(c.tag, "", "NAMESPACE completed");
+}
+
+void Session::list_like(const Command& c, std::string_view reference,
+                        const std::vector<std::string>& patterns, bool lsub) {
+  const std::string_view verb = lsub ? "LSUB" : "LIST";
+  if (patterns.empty() || (patterns.size() == 1 && patterns.front().empty())) {
+    // RFC 3501: LIST "" "" asks for the hierarchy delimiter and root.
+    send(fmt::format("* {} (\\Noselect) \"/\" \"\"\r\n", verb));
+    ok(c.tag, "", fmt::format("{} completed", verb));
+    return;
+  }
+  std::vector<std::string> full_patterns;
+  for (const auto& pattern : patterns) {
+    std::string full = decode_mailbox_name(reference);
+    if (!full.empty() && full.back() != kDelimiter && !pattern.empty() &&
+        pattern.front() != kDelimiter)
+      full += kDelimiter;
+    full += decode_mailbox_name(pattern);
+    full_patterns.push_back(std::move(full));
+  }
+  auto refs = backend_.list(*viewer());
+  if (!refs) {
+    no(c.tag, code_for(refs.error()), "cannot list mailboxes now");
+    return;
+  }
+  std::vector<std::string> names;
+  names.reserve(refs->size());
+  for (const auto& r : *refs)
+    names.push_back(mailbox_name(r));
+  ResponseWriter w;
+  for (const auto& e : list_tree(names)) {
+    // LSUB: every selectable mailbox counts as subscribed (there are no subscriptions).
+    const bool match = std::any_of(full_patterns.begin(), full_patterns.end(),
+                                   [&](const std::string& p) { return list_matches(p, e.name); });
+    if (!match || (lsub && !e.selectable))
+      continue;
+    w.untagged().atom(verb).open_list();
+    if (!e.selectable)
+      w.atom("\\Noselect");
+    w.atom(e.has_children ? "\\HasChildren" : "\\HasNoChildren");
+    if (e.all)
+      w.atom("\\All");
+    w.close_list().string("/").mailbox(e.name).end_line();
+  }
+  send(w);
+  ok(c.tag, "", fmt::format("{} completed", verb));
+}
+
+void Session::cmd_list(const Command& c) {
+  const auto& a = std::get<ListCommand>(c.args);
+  // LIST-EXTENDED selection and return options are not advertised, so they are ignored.
+  list_like(c, a.reference, a.patterns, false);
+}
+
+void Session::cmd_lsub(const Command& c) {
+  const auto& a = std::get<LsubCommand>(c.args);
+  list_like(c, a.reference, {a.pattern}, true);
+}
+
+void Session::cmd_status(const Command& c) {
+  const auto& a = std::get<StatusCommand>(c.args);
+  const auto name = decode_mailbox_name(a.mailbox);
+  auto snap = backend_.open(*viewer(), name);
+  if (!snap) {
+    no(c.tag, code_for(snap.error()), "cannot open the mailbox now");
+    return;
+  }
+  if (!*snap) {
+    no(c.tag, "NONEXISTENT", "no such mailbox");
+    return;
+  }
+  const Snapshot& s = **snap;
+  ResponseWriter w;
+  w.untagged().atom("STATUS").mailbox(s.name).open_list();
+  for (const auto item : a.items) {
+    switch (item) {
+      case StatusItem::kMessages:
+        w.atom("MESSAGES").number(s.exists());
+        break;
+      case StatusItem::kRecent:
+        w.atom("RECENT").number(0);
+        break;
+      case StatusItem::kUidNext:
+        w.atom("UIDNEXT").number(s.uidnext);
+        break;
+      case StatusItem::kUidValidity:
+        w.atom("UIDVALIDITY").number(s.uidvalidity);
+        break;
+      case StatusItem::kUnseen:
+        w.atom("UNSEEN").number(static_cast<std::uint64_t>(
+            std::count_if(s.messages.begin(), s.messages.end(),
+                          [](const MessageEntry& m) { return !m.flags.seen; })));
+        break;
+      case StatusItem::kSize: {
+        std::uint64_t total = 0;
+        for (const auto& m : s.messages)
+          total += m.size;
+        w.atom("SIZE").number(total);
+        break;
+      }
+      case StatusItem::kDeleted:
+        w.atom("DELETED").number(static_cast<std::uint64_t>(
+            std::count_if(s.messages.begin(), s.messages.end(),
+                          [](const MessageEntry& m) { return m.flags.deleted; })));
+        break;
+    }
+  }
+  w.close_list().end_line();
+  send(w);
+  ok(c.tag, "", "STATUS completed");
+}
+
+void Session::cmd_select(const Command& c) {
+  const bool examine = std::holds_alternative<ExamineCommand>(c.args);
+  const std::string wire =
+      examine ? std::get<ExamineCommand>(c.args).mailbox : std::get<SelectCommand>(c.args).mailbox;
+  Viewer v = *viewer();
+  // RFC 3501: a SELECT, even a failing one, first deselects the current mailbox.
+  state_ = Authenticated{v};
+  auto snap = backend_.open(v, decode_mailbox_name(wire));
+  if (!snap) {
+    no(c.tag, code_for(snap.error()), "cannot open the mailbox now");
+    return;
+  }
+  if (!*snap) {
+    no(c.tag, "NONEXISTENT", "no such mailbox");
+    return;
+  }
+  const Snapshot& s = **snap;
+  send(fmt::format(
+      "* FLAGS {}\r\n* {} EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY {}] UIDs valid\r\n"
+      "* OK [UIDNEXT {}] Predicted next UID\r\n* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n",
+      kSystemFlags, s.exists(), s.uidvalidity, s.uidnext));
+  state_ = Selected{std::move(v), std::move(**snap)};
+  ok(c.tag, "READ-ONLY",
+     fmt::format("{} completed (the archive is read-only)", examine ? "EXAMINE" : "SELECT"));
+}
+
+// ─── Selected ────────────────────────────────────────────────────────────────────────────────
+
+void Session::cmd_close(const Command& c) {
+  // Never expunges: the archive is read-only.
+  state_ = Authenticated{std::get<Selected>(state_).viewer};
+  ok(c.tag, "", fmt::format("{} completed", c.spec->name));
+}
+
+namespace {
+
+// Items answered in this slice; the first one that is not, or "".
+std::string unsupported_item(const std::vector<FetchItem>& items) {
+  for (const auto& i : items) {
+    switch (i.kind) {
+      case FetchItem::Kind::kFlags:
+      case FetchItem::Kind::kInternalDate:
+      case FetchItem::Kind::kRfc822Size:
+      case FetchItem::Kind::kUid:
+      case FetchItem::Kind::kRfc822:
+      case FetchItem::Kind::kRfc822Header:
+      case FetchItem::Kind::kRfc822Text:
+        break;
+      case FetchItem::Kind::kBodySection:
+        if (!i.section.part.empty() || i.section.text == Section::Text::kMime)
+          return response_name(i);
+        break;
+      default:
+        return response_name(i);
+    }
+  }
+  return {};
+}
+
+bool needs_body(const std::vector<FetchItem>& items) {
+  return std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
+    return i.kind == FetchItem::Kind::kRfc822 || i.kind == FetchItem::Kind::kRfc822Header ||
+           i.kind == FetchItem::Kind::kRfc822Text || i.kind == FetchItem::Kind::kBodySection;
+  });
+}
+
+std::string section_data(const FetchItem& item, std::string_view raw) {
+  std::string_view data;
+  std::string owned;
+  switch (item.section.text) {
+    case Section::Text::kHeader:
+      data = header_of(raw);
+      break;
+    case Section::Text::kText:
+      data = text_of(raw);
+      break;
+    case Section::Text::kHeaderFields:
+    case Section::Text::kHeaderFieldsNot:
+      owned = header_fields(raw, item.section.fields,
+                            item.section.text == Section::Text::kHeaderFields);
+      data = owned;
+      break;
+    default:
+      data = raw;
+      break;
+  }
+  if (item.partial)
+    data = partial_range(data, item.partial->offset, item.partial->length);
+  return std::string{data};
+}
+
+}  // namespace
+
+void Session::cmd_fetch(const Command& c) {
+  const auto& a = std::get<FetchCommand>(c.args);
+  const bool uid_form = (c.spec->flags & kUsesUid) != 0;
+  if (auto item = unsupported_item(a.items); !item.empty()) {
+    no(c.tag, kCannot, fmt::format("FETCH {} is not supported yet", item));
+    return;
+  }
+  auto& sel = std::get<Selected>(state_);
+  const bool body = needs_body(a.items);
+  for (const auto index : sel.mailbox.resolve(a.set)) {
+    const MessageEntry& m = sel.mailbox.messages[index];
+    std::string raw;
+    if (body) {
+      auto r = backend_.read_message(sel.viewer, sel.mailbox, m);
+      if (!r) {
+        spdlog::warn("imap: reading message {} for {} failed: {}", to_int(m.id), sel.viewer.name,
+                     r.error().message);
+        no(c.tag, code_for(r.error()), "cannot read a message now");
+        return;
+      }
+      raw = std::move(*r);
+    }
+    ResponseWriter w;
+    w.untagged().number(index + 1).atom("FETCH").open_list();
+    bool uid_done = false;
+    if (uid_form) {
+      w.atom("UID").number(to_int(m.uid));
+      uid_done = true;
+    }
+    for (const auto& item : a.items) {
+      switch (item.kind) {
+        case FetchItem::Kind::kUid:
+          if (!uid_done)
+            w.atom("UID").number(to_int(m.uid));
+          uid_done = true;
+          break;
+        case FetchItem::Kind::kFlags: {
+          w.atom("FLAGS").open_list();
+          const auto flags = format_flags(m.flags);
+          if (!flags.empty())
+            w.atom(flags);
+          w.close_list();
+          break;
+        }
+        case FetchItem::Kind::kInternalDate:
+          w.atom("INTERNALDATE").string(format_internal_date(m.internal_date));
+          break;
+        case FetchItem::Kind::kRfc822Size:
+          w.atom("RFC822.SIZE").number(m.size);
+          break;
+        case FetchItem::Kind::kRfc822:
+          w.atom("RFC822").literal(raw);
+          break;
+        case FetchItem::Kind::kRfc822Header:
+          w.atom("RFC822.HEADER").literal(header_of(raw));
+          break;
+        case FetchItem::Kind::kRfc822Text:
+          w.atom("RFC822.TEXT").literal(text_of(raw));
+          break;
+        case FetchItem::Kind::kBodySection:
+          w.atom(response_name(item)).literal(section_data(item, raw));
+          break;
+        default:
+          break;  // refused above
+      }
+    }
+    w.close_list().end_line();
+    if (!send(w))
+      return;
+  }
+  ok(c.tag, "", fmt::format("{} completed", c.spec->name));
+}
+
+void Session::cmd_search(const Command& c) {
+  const auto& a = std::get<SearchCommand>(c.args);
+  const bool uid_form = (c.spec->flags & kUsesUid) != 0;
+  if (contains_unsupported_keys(a.program.key)) {
+    no(c.tag, kCannot, "text search keys are not supported yet");
+    return;
+  }
+  if (a.program.returns && a.program.returns->save) {
+    no(c.tag, kCannot, "SEARCH RETURN (SAVE) is not supported");
+    return;
+  }
+  const auto& sel = std::get<Selected>(state_);
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  std::vector<std::uint32_t> numbers;
+  for (const auto i : evaluate_search(a.program.key, sel.mailbox, now)) {
+    numbers.push_back(uid_form ? to_int(sel.mailbox.messages[i].uid)
+                               : static_cast<std::uint32_t>(i + 1));
+  }
+  if (a.program.returns)
+    send(esearch_line(c.tag, uid_form, *a.program.returns, std::move(numbers)));
+  else
+    send(search_line(numbers));
+  ok(c.tag, "", fmt::format("{} completed", c.spec->name));
+}
+
+}  // namespace mailvault::imapd

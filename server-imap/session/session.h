@@ -1,0 +1,176 @@
+// One IMAP connection's protocol engine: bytes in (on_input), response bytes out (the Send
+// callback), the session state machine in between. No sockets, threads or clocks of its own
+// (server.h owns those), so scripted sessions run in unit tests against a fake backend.
+//
+// Input goes through the CommandReader (limits.h: line length, literal size; "+ Ready" for
+// synchronising literals; BAD [TOOBIG] / NO [CANNOT] for what it refuses, closing the
+// connection after a fatal refusal), then parse_command(); commands are dispatched through a
+// table (name -> handler), after the parser's table has said whether the command is allowed in
+// the current state and whether it would change mail (those get NO [CANNOT] and change
+// nothing: the archive is read-only, SELECT and EXAMINE both answer [READ-ONLY]).
+//
+// State: a std::variant of NotAuthenticated / Authenticated{viewer} / Selected{viewer, snapshot}
+// / Logout. The selected mailbox is a snapshot taken at SELECT/EXAMINE: sequence numbers are
+// positions in it and do not move while the mailbox stays selected.
+//
+// Commands of this slice: CAPABILITY NOOP LOGOUT ID LOGIN AUTHENTICATE(PLAIN, SASL-IR or a
+// continuation line) ENABLE NAMESPACE LIST LSUB STATUS SELECT EXAMINE CLOSE UNSELECT CHECK
+// FETCH/UID FETCH (FLAGS UID INTERNALDATE RFC822.SIZE RFC822 RFC822.HEADER RFC822.TEXT
+// BODY[]/BODY.PEEK[] with HEADER, HEADER.FIELDS[.NOT], TEXT and <partial>, top level only)
+// SEARCH/UID SEARCH (non-text keys, ESEARCH RETURN MIN MAX COUNT ALL). Parsed but answered
+// NO [CANNOT] for now: STARTTLS IDLE SORT THREAD, ENVELOPE BODYSTRUCTURE BODY BINARY and
+// section part numbers in FETCH, text keys and `$` in SEARCH.
+//
+// Thread safety: none; one Session per connection, driven by one thread. Backend calls block
+// (database, blob store); a failed login sleeps failed_login_delay in on_input().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/base/result.h"
+#include "server-imap/protocol/command_parser.h"
+#include "server-imap/protocol/command_reader.h"
+#include "server-imap/protocol/limits.h"
+#include "server-imap/protocol/response_writer.h"
+#include "server-imap/session/mailbox_store.h"
+#include "server-imap/session/mailbox_view.h"
+
+namespace mailvault::imapd {
+
+// What a session needs from the archive. Implementations must be safe to call from several
+// sessions' threads at once.
+class SessionBackend {
+ public:
+  virtual ~SessionBackend() = default;
+  // kUnauthenticated for a wrong name or password; other codes for infrastructure failures.
+  virtual Result<Viewer> authenticate(std::string_view user, std::string_view password) = 0;
+  virtual Result<std::vector<MailboxRef>> list(const Viewer& viewer) = 0;
+  // nullopt when the viewer sees no such mailbox.
+  virtual Result<std::optional<Snapshot>> open(const Viewer& viewer, std::string_view name) = 0;
+  // The exact archived bytes of one message of the snapshot, recorded in the audit log (every
+  // read of mail is audited); fails rather than serve unaudited bytes.
+  virtual Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
+                                           const MessageEntry& message) = 0;
+};
+
+struct SessionOptions {
+  // LOGIN and AUTHENTICATE PLAIN allowed without TLS on this connection (this slice has no
+  // TLS: the server sets it for loopback connections when so configured).
+  bool allow_plaintext = true;
+  std::chrono::milliseconds failed_login_delay{2000};
+  int max_failed_logins = 3;  // then BYE
+  Limits limits;
+};
+
+struct NotAuthenticated {};
+
+struct Authenticated {
+  Viewer viewer;
+};
+
+struct Selected {
+  Viewer viewer;
+  Snapshot mailbox;
+};
+
+struct LoggedOut {};
+
+using State = std::variant<NotAuthenticated, Authenticated, Selected, LoggedOut>;
+
+class Session {
+ public:
+  // send() writes bytes to the client and returns false when the connection is gone.
+  using Send = std::function<bool(std::string_view)>;
+
+  Session(SessionBackend& backend, SessionOptions options, Send send);
+
+  // Sends the greeting ("* OK [CAPABILITY ...] mailvault ready").
+  void start();
+
+  // Processes bytes from the client, answering every complete command. Returns false when the
+  // connection must be closed (LOGOUT, fatal reader error, too many failed logins, lost peer).
+  bool on_input(std::string_view bytes);
+
+  // The idle timeout expired: says BYE. The caller closes.
+  void on_idle_timeout();
+
+  // The server is shutting down: says BYE. The caller closes.
+  void on_shutdown();
+
+  [[nodiscard]] bool finished() const noexcept { return std::holds_alternative<LoggedOut>(state_); }
+
+  [[nodiscard]] const State& state() const noexcept { return state_; }
+
+  // The capability list for the current state (without "CAPABILITY").
+  [[nodiscard]] std::string capabilities() const;
+
+  using Handler = void (Session::*)(const Command&);
+
+ private:
+  void handle_command_text(const std::string& text);
+  void handle_sasl_response(const std::string& line);
+  void finish_login(const std::string& tag, const std::string& user, const std::string& password,
+                    std::string_view what);
+  bool send(std::string_view bytes);
+
+  bool send(ResponseWriter& w) { return send(w.take()); }
+
+  void ok(const std::string& tag, std::string_view code, std::string_view text);
+  void no(const std::string& tag, std::string_view code, std::string_view text);
+  void bad(const std::string& tag, std::string_view text);
+  const Viewer* viewer() const noexcept;
+  SessionState session_state() const noexcept;
+
+  // Handlers (the dispatch table in session.cc names them).
+  void cmd_capability(const Command& c);
+  void cmd_noop(const Command& c);
+  void cmd_logout(const Command& c);
+  void cmd_id(const Command& c);
+  void cmd_login(const Command& c);
+  void cmd_authenticate(const Command& c);
+  void cmd_enable(const Command& c);
+  void cmd_namespace(const Command& c);
+  void cmd_list(const Command& c);
+  void cmd_lsub(const Command& c);
+  void cmd_status(const Command& c);
+  void cmd_select(const Command& c);
+  void cmd_close(const Command& c);
+  void cmd_fetch(const Command& c);
+  void cmd_search(const Command& c);
+  void cmd_not_yet(const Command& c);
+
+  void list_like(const Command& c, std::string_view reference,
+                 const std::vector<std::string>& patterns, bool lsub);
+  static Handler find_route(std::string_view name) noexcept;
+
+  SessionBackend& backend_;
+  SessionOptions options_;
+  Send send_;
+  CommandReader reader_;
+  State state_;
+  int failed_logins_ = 0;
+  std::optional<std::string> sasl_tag_;  // AUTHENTICATE waiting for its continuation line
+  bool connection_lost_ = false;
+};
+
+// A mailbox name from the client (modified UTF-7) as UTF-8; the bytes unchanged when they are
+// not valid modified UTF-7 (they then match no mailbox). Pure.
+std::string decode_mailbox_name(std::string_view wire);
+
+// SASL PLAIN (RFC 4616): base64 of [authzid] NUL authcid NUL passwd. nullopt when malformed or
+// when authzid names someone other than authcid (no proxy logins). Pure.
+struct PlainCredentials {
+  std::string user;
+  std::string password;
+};
+
+std::optional<PlainCredentials> decode_sasl_plain(std::string_view base64);
+
+}  // namespace mailvault::imapd
