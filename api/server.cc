@@ -234,6 +234,15 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
           p.location = r.location();
           if (r.internal_date() != 0)
             p.internal_date = r.internal_date();
+          for (const auto& f : r.flags()) {
+            // Flags are atoms: anything else (spaces, controls, brackets) is not an IMAP flag.
+            if (f.empty() || f.size() > 64 ||
+                f.find_first_of(" \t\r\n(){]%*\"") != std::string::npos)
+              continue;
+            if (!p.flags.empty())
+              p.flags += ' ';
+            p.flags += f;
+          }
           items.push_back(StoreItem{r.raw(), std::move(p)});
         }
         auto outcomes = svc_->archive_.store_batch(items);

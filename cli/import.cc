@@ -128,6 +128,9 @@ int run_import(const ClientOptions& client_options, const ImportOptions& options
         req.set_folder(item.msg.folder);
         req.set_location(location_of(item.msg));
         req.set_internal_date(item.msg.internal_date);
+        req.clear_flags();
+        for (const auto& f : item.msg.flags)
+          req.add_flags(f);
         if (!writer->Write(req))
           break;
       }

@@ -10,8 +10,8 @@ and an mbox are imported with `mailvault import`; two users are added with `mail
   the right EXISTS, UIDVALIDITY and UIDNEXT; STATUS agrees.
 * UID FETCH BODY.PEEK[] is byte-identical to the imported files and to gRPC GetRawMessage;
   RFC822.SIZE is the byte count; FETCH 1:* (FLAGS UID INTERNALDATE) covers every message and
-  carries the Maildir flags (set in placements.flags by the test: the Ingest RPC has no flags
-  field yet); every body read leaves an `imap_fetch` audit row.
+  carries the Maildir flags (from the file names, through `mailvault import` and the Ingest
+  RPC); every body read leaves an `imap_fetch` audit row.
 * SEARCH LARGER / UID SEARCH UID / SEEN answer the right messages.
 * Every write command answers NO and the checksums of messages and placements are unchanged.
 * alice sees only mail of her address (and cannot fetch another message by UID); the auditor
@@ -169,13 +169,7 @@ class ImapServer(harness.MailvaultTestCase):
             cls.ids[h] = int(i)
         assert set(cls.ids) == set(cls.raw), (sorted(cls.ids), sorted(cls.raw))
         assert len(cls.alice_msgs) == 3, len(cls.alice_msgs)
-        # The Ingest RPC carries no flags yet (api/server.cc drops the Maildir info), so the
-        # flags an account pull would archive are set here, from the Maildir file names.
-        harness.query_conninfo(cls.dburl, r"""
-            UPDATE placements SET flags = CASE
-              WHEN location LIKE '%:2,S' THEN '\Seen'
-              WHEN location LIKE '%:2,FS' THEN '\Flagged \Seen'
-              WHEN location LIKE '%:2,RS' THEN '\Answered \Seen' ELSE flags END""")
+        # `mailvault import` carries the Maildir flags (file name info ":2,FS") to placements.
 
     @classmethod
     def _add_users(cls):

@@ -56,7 +56,7 @@ class ImapIngest(harness.MailvaultTestCase):
             cls.dv.append("alice", f, ms)
         cls.dv.append("bob", "INBOX", dovecot.generate_messages(30, seed=7))
         harness.ACTIVE_LOGS.append(("dovecot", cls.dv.log_path))
-        cls.env = ingest_support.IngestEnv(cls.tmp)
+        cls.env = ingest_support.IngestEnv(cls.tmp, roles="ingest,index,api,imap")
         cls.env.add_account("alice", cls.dv.imaps_port, "alice", "alice-pw",
                             ca_file=cls.dv.ca_file)
 
@@ -235,6 +235,34 @@ class ImapIngest(harness.MailvaultTestCase):
         self.assertNotIn("Lists", folders)
         self.assertEqual(self.env.folder_shas("globbed", "Prüfung/Übersicht"),
                          self.served_shas("alice", "Prüfung/Übersicht"))
+
+    def test_9_pulled_folders_browsable_over_imap(self):
+        """The archive's IMAP server shows each pulled folder as <account>/<folder>, with the
+        bytes Dovecot served."""
+        import imaplib
+        self.env.sync("alice")
+        self.env.cli("user", "add", "audit", "--role", "auditor", "--password-stdin",
+                     input=b"audit-pw\n")
+        with open(os.path.join(self.env.data_dir, "imap.address")) as fh:
+            port = int(fh.read().strip().rsplit(":", 1)[1])
+        m = imaplib.IMAP4("127.0.0.1", port)
+        try:
+            m.login("audit", "audit-pw")
+            typ, lines = m.list()
+            self.assertEqual(typ, "OK")
+            names = b"\n".join(lines).decode("utf-8", "replace")
+            self.assertRegex(names, r'(?m)"/" "?alice/Archive/2019"?$')
+            self.assertRegex(names, r'(?m)"/" "?alice/Pr&APw-fung/&ANw-bersicht"?$')  # mUTF-7
+            self.assertIn("All Mail", names)
+            typ, data = m.select("alice/Archive/2019", readonly=True)
+            self.assertEqual(typ, "OK")
+            served = self.dv.served_messages("alice", "Archive/2019")
+            self.assertEqual(int(data[0]), len(served))
+            typ, data = m.fetch("1:*", "(BODY.PEEK[])")
+            got = sorted(ingest_support.sha256(d[1]) for d in data if isinstance(d, tuple))
+            self.assertEqual(got, sorted(ingest_support.sha256(b) for _u, b in served))
+        finally:
+            m.logout()
 
 
 if __name__ == "__main__":
