@@ -38,7 +38,10 @@ std::string mailbox_name(const MailboxRef& ref) {
 
 std::vector<MailboxRef> parse_mailbox_name(std::string_view name) {
   std::vector<MailboxRef> out;
-  if (name == kAllMailName) {
+  // INBOX (any case, RFC 3501 §5.1) is an unlisted alias of All Mail: clients such as mutt
+  // open it first; listing it too would make folder-syncing clients copy everything twice.
+  const bool inbox = iequals(name, "INBOX");
+  if (name == kAllMailName || inbox) {
     out.push_back(MailboxRef{});
     return out;
   }

@@ -33,8 +33,17 @@ TEST(MailboxName, ImportedPrefixAlsoTriesAnAccountNamedImported) {
   EXPECT_EQ(parsed[1].account, "Imported");
 }
 
+TEST(MailboxName, InboxInAnyCaseIsAnAliasOfAllMail) {
+  for (const char* name : {"INBOX", "inbox", "InBox"}) {
+    auto refs = parse_mailbox_name(name);
+    ASSERT_EQ(refs.size(), 1u) << name;
+    EXPECT_EQ(refs[0].kind, MailboxRef::Kind::kAllMail) << name;
+  }
+  EXPECT_TRUE(parse_mailbox_name("INBOXES").empty());
+}
+
 TEST(MailboxName, RejectsNamesThatDenoteNoView) {
-  for (const char* name : {"", "INBOX", "all mail", "work", "work/", "/INBOX", "All Mail/x"}) {
+  for (const char* name : {"", "all mail", "work", "work/", "/INBOX", "All Mail/x"}) {
     const auto parsed = parse_mailbox_name(name);
     // "All Mail/x" is an account view of an account that cannot exist (names have no space),
     // which the store simply does not find.
