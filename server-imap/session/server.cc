@@ -130,6 +130,9 @@ struct Server::Impl {
           spdlog::warn("imap: accept failed: {}", ec.message());
         continue;
       }
+      // Responses go out as several small writes (untagged lines, then the tagged one): without
+      // TCP_NODELAY, Nagle's algorithm and the client's delayed ACK add ~40 ms to each command.
+      socket.set_option(asio::ip::tcp::no_delay(true), ec);
       if (active.load() >= options.max_connections) {
         static constexpr std::string_view kBye = "* BYE too many connections, try later\r\n";
         (void)::send(socket.native_handle(), kBye.data(), kBye.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
