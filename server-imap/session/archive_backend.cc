@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "server-imap/session/message_text.h"
+
 namespace mailvault::imapd {
 
 Result<Viewer> ArchiveBackend::authenticate(std::string_view user, std::string_view password) {
@@ -29,6 +31,23 @@ Result<std::string> ArchiveBackend::read_message(const Viewer& viewer, const Sna
       !st)
     return st.error();
   return raw;
+}
+
+Result<std::shared_ptr<const SearchableMessage>> ArchiveBackend::searchable(
+    const MessageEntry& message) {
+  if (auto hit = texts_.find(message.id))
+    return hit;
+  auto parsed = archive_.search_text(message.id);
+  if (!parsed)
+    return parsed.error();
+  if (parsed->headers.empty()) {
+    auto raw = archive_.read_raw(message.id);
+    if (!raw)
+      return raw.error();
+    parsed->headers = parse_header_block(header_of(*raw));
+  }
+  auto text = std::make_shared<const SearchableMessage>(make_searchable(*parsed));
+  return texts_.put(message.id, std::move(text));
 }
 
 }  // namespace mailvault::imapd

@@ -1,6 +1,7 @@
 // The SessionBackend of a running server: users from UserStore (argon2id), mailboxes from
 // MailboxStore, message bytes from Archive::read_raw (SHA-256 verified) with one audit_log row
-// per message read (action "imap_fetch", actor = user name, detail = mailbox and UID).
+// per message read (action "imap_fetch", actor = user name, detail = mailbox and UID); SEARCH
+// texts from Archive::search_text (the sidecar), folded and kept in one server-wide TextCache.
 // Thread-safe (every member it uses is).
 #pragma once
 
@@ -8,25 +9,34 @@
 #include "core/users/user_store.h"
 #include "server-imap/session/mailbox_store.h"
 #include "server-imap/session/session.h"
+#include "server-imap/session/text_cache.h"
 
 namespace mailvault::imapd {
 
 class ArchiveBackend final : public SessionBackend {
  public:
+  // Bytes of folded message text kept for SEARCH across all sessions.
+  static constexpr std::size_t kDefaultTextCacheBytes = std::size_t{512} << 20;
+
   // Borrows all three for its lifetime.
-  ArchiveBackend(users::UserStore& users, MailboxStore& mailboxes, Archive& archive)
-      : users_(users), mailboxes_(mailboxes), archive_(archive) {}
+  ArchiveBackend(users::UserStore& users, MailboxStore& mailboxes, Archive& archive,
+                 std::size_t text_cache_bytes = kDefaultTextCacheBytes)
+      : users_(users), mailboxes_(mailboxes), archive_(archive), texts_(text_cache_bytes) {}
 
   Result<Viewer> authenticate(std::string_view user, std::string_view password) override;
   Result<std::vector<MailboxRef>> list(const Viewer& viewer) override;
   Result<std::optional<Snapshot>> open(const Viewer& viewer, std::string_view name) override;
   Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
                                    const MessageEntry& message) override;
+  // Header fields come from the raw header block (Archive::read_raw, header part only, decoded
+  // with core/mime RFC 2047) when the sidecar kept none (a message GMime could not parse).
+  Result<std::shared_ptr<const SearchableMessage>> searchable(const MessageEntry& message) override;
 
  private:
   users::UserStore& users_;
   MailboxStore& mailboxes_;
   Archive& archive_;
+  TextCache texts_;
 };
 
 }  // namespace mailvault::imapd

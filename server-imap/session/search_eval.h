@@ -1,6 +1,7 @@
-// SEARCH over a mailbox snapshot for the keys that need no message text: ALL, sequence and UID
-// sets, LARGER/SMALLER, BEFORE/ON/SINCE (INTERNALDATE), SENTBEFORE/SENTON/SENTSINCE (Date:
-// header), OLDER/YOUNGER, flags and keywords, and NOT/OR/AND over them. Pure.
+// SEARCH over a mailbox snapshot: ALL, sequence and UID sets, LARGER/SMALLER, BEFORE/ON/SINCE
+// (INTERNALDATE), SENTBEFORE/SENTON/SENTSINCE (Date: header), OLDER/YOUNGER, flags and keywords
+// from the snapshot; text keys through a caller-supplied predicate; NOT/OR/AND over them. Pure
+// apart from what the predicate does.
 //
 // Each node evaluates to a bitmap over the snapshot (one byte per message), so AND/OR/NOT are
 // linear and a set key is resolved once, not once per message.
@@ -11,31 +12,55 @@
 // differ; the Dovecot-oracle test (next step) will show whether the zone must be stored. A
 // message without a parsable Date: header matches no SENT* key.
 //
-// Text keys (FROM TO CC BCC SUBJECT HEADER BODY TEXT) are not evaluated here: contains_text_keys()
-// lets the session refuse them for now. Next step (design): the session compiles the text keys
-// of the tree into a core Query, asks the Searcher (indexer/) for the messages whose index terms
-// can match — `definite` when the key is a whole word or word prefix the index proves,
-// `maybe` otherwise — restricted to the snapshot's message ids; each maybe-candidate is then
-// checked against the case-folded decoded search text (Archive::search_text, the sidecar) with a
-// plain substring test, so the result equals an exact scan. The non-text part of the tree is
-// evaluated first with this bitmap code and narrows the candidates before any sidecar is read.
+// Text keys (FROM TO CC BCC SUBJECT HEADER BODY TEXT) are answered through a TextPredicate
+// that the session supplies (it reads the archive's search-text sidecar, text_match.h): the
+// exact RFC 3501 substring test, message by message. Each node is evaluated over a *domain*,
+// the messages the rest of the tree still allows: inside an AND the keys without text run
+// first and narrow the domain, an OR checks its second key only where the first failed, and a
+// NOT passes its domain down. So a text key reads the text of as few messages as the tree
+// permits, and the answer always equals that of an exact scan.
+//
+// Xapian narrowing (design, not in this version): the index holds whole lower-cased words only
+// and skips words over 64 bytes, so a term lookup can prove matches (classify_needle(): a
+// needle that is one ASCII word) but never prove a non-match of a substring; a candidate
+// superset needs the word dictionary scanned for terms containing the needle plus a marker for
+// documents with skipped words. Until then the predicate scans the (narrowed) domain.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
+#include "core/base/result.h"
 #include "server-imap/protocol/search_keys.h"
 #include "server-imap/session/mailbox_view.h"
+#include "server-imap/session/text_match.h"
 
 namespace mailvault::imapd {
 
-// True when the tree has a key this evaluator cannot answer (text keys, `$`).
+// True when the tree has a text key (FROM TO CC BCC SUBJECT HEADER BODY TEXT).
+bool contains_text_keys(const SearchKey& key) noexcept;
+
+// True when the tree uses the saved result `$` (not supported yet).
+bool contains_saved_set(const SearchKey& key) noexcept;
+
+// True when the tree needs more than the snapshot: text keys or `$`.
 bool contains_unsupported_keys(const SearchKey& key) noexcept;
 
+// The exact answer of one text key for one message, or an error (sidecar unreadable...) that
+// aborts the search.
+using TextPredicate = std::function<Result<bool>(const MessageEntry&, const TextKey&)>;
+
 // The indexes (0-based, ascending) of the snapshot's messages that match. `now` (unix seconds)
-// is for OLDER/YOUNGER. Precondition: !contains_unsupported_keys(key) (such keys match nothing).
+// is for OLDER/YOUNGER. `text` answers text keys; it is called only for messages the rest of
+// the tree has not already decided, at most once per text key and message, in snapshot order.
+// Returns the predicate's first error. `$` matches nothing (the session refuses it).
 // Recursion depth is that of the tree, which the parser bounds (Limits::max_search_depth).
+Result<std::vector<std::size_t>> evaluate_search(const SearchKey& key, const Snapshot& snapshot,
+                                                 std::int64_t now, const TextPredicate& text);
+
+// The same without text: text keys match nothing.
 std::vector<std::size_t> evaluate_search(const SearchKey& key, const Snapshot& snapshot,
                                          std::int64_t now);
 

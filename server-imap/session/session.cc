@@ -11,6 +11,8 @@
 
 #include "core/mime/base64.h"
 #include "server-imap/protocol/mutf7.h"
+#include "server-imap/session/body_structure.h"
+#include "server-imap/session/envelope.h"
 #include "server-imap/session/message_text.h"
 #include "server-imap/session/search_eval.h"
 
@@ -489,59 +491,76 @@ void Session::cmd_close(const Command& c) {
 
 namespace {
 
-// Items answered in this slice; the first one that is not, or "".
-std::string unsupported_item(const std::vector<FetchItem>& items) {
-  for (const auto& i : items) {
+bool needs_body(const std::vector<FetchItem>& items) {
+  return std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
     switch (i.kind) {
       case FetchItem::Kind::kFlags:
       case FetchItem::Kind::kInternalDate:
       case FetchItem::Kind::kRfc822Size:
       case FetchItem::Kind::kUid:
-      case FetchItem::Kind::kRfc822:
-      case FetchItem::Kind::kRfc822Header:
-      case FetchItem::Kind::kRfc822Text:
-        break;
-      case FetchItem::Kind::kBodySection:
-        if (!i.section.part.empty() || i.section.text == Section::Text::kMime)
-          return response_name(i);
-        break;
+        return false;
       default:
-        return response_name(i);
+        return true;
     }
-  }
-  return {};
-}
-
-bool needs_body(const std::vector<FetchItem>& items) {
-  return std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
-    return i.kind == FetchItem::Kind::kRfc822 || i.kind == FetchItem::Kind::kRfc822Header ||
-           i.kind == FetchItem::Kind::kRfc822Text || i.kind == FetchItem::Kind::kBodySection;
   });
 }
 
-std::string section_data(const FetchItem& item, std::string_view raw) {
-  std::string_view data;
-  std::string owned;
-  switch (item.section.text) {
+bool needs_structure(const std::vector<FetchItem>& items) {
+  return std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
+    return i.kind == FetchItem::Kind::kBodyStructure || i.kind == FetchItem::Kind::kBody ||
+           i.kind == FetchItem::Kind::kBinary || i.kind == FetchItem::Kind::kBinarySize ||
+           (i.kind == FetchItem::Kind::kBodySection && !i.section.part.empty());
+  });
+}
+
+// The bytes a BODY[section] names (before <partial>), as a view of `raw` where possible
+// (`owned` holds HEADER.FIELDS results). A part that does not exist is empty, as in Dovecot.
+std::string_view section_bytes(const Section& section, std::string_view raw,
+                               const MimeStructure* mime, std::string& owned) {
+  std::string_view scope = raw;  // the message whose HEADER/TEXT/fields are meant
+  if (!section.part.empty()) {
+    const auto idx = find_part(*mime, section.part);
+    if (!idx)
+      return {};
+    const MimePart& p = mime->parts[*idx];
+    if (section.text == Section::Text::kNone)
+      return raw.substr(p.body_begin, p.body_end - p.body_begin);
+    if (section.text == Section::Text::kMime)
+      return raw.substr(p.header_begin, p.body_begin - p.header_begin);
+    const auto m = encapsulated_message(*mime, *idx);
+    if (!m)
+      return {};
+    const MimePart& e = mime->parts[*m];
+    scope = raw.substr(e.header_begin, e.body_end - e.header_begin);
+  }
+  switch (section.text) {
     case Section::Text::kHeader:
-      data = header_of(raw);
-      break;
+      return header_of(scope);
     case Section::Text::kText:
-      data = text_of(raw);
-      break;
+      return text_of(scope);
     case Section::Text::kHeaderFields:
     case Section::Text::kHeaderFieldsNot:
-      owned = header_fields(raw, item.section.fields,
-                            item.section.text == Section::Text::kHeaderFields);
-      data = owned;
-      break;
+      owned = header_fields(scope, section.fields, section.text == Section::Text::kHeaderFields);
+      return owned;
     default:
-      data = raw;
-      break;
+      return scope;
   }
-  if (item.partial)
-    data = partial_range(data, item.partial->offset, item.partial->length);
-  return std::string{data};
+}
+
+// BINARY[part] (RFC 3516): the decoded body of the part (the whole message for BINARY[]);
+// nullopt for an unknown Content-Transfer-Encoding.
+std::optional<std::string> binary_data(const FetchItem& item, std::string_view raw,
+                                       const MimeStructure& mime) {
+  if (item.section.part.empty())
+    return std::string{raw};
+  const auto idx = find_part(mime, item.section.part);
+  if (!idx)
+    return std::string{};
+  const MimePart& p = mime.parts[*idx];
+  const auto body = raw.substr(p.body_begin, p.body_end - p.body_begin);
+  if (p.kind != MimePart::Kind::kLeaf)
+    return std::string{body};
+  return decode_transfer_encoding(body, p.encoding);
 }
 
 }  // namespace
@@ -549,12 +568,9 @@ std::string section_data(const FetchItem& item, std::string_view raw) {
 void Session::cmd_fetch(const Command& c) {
   const auto& a = std::get<FetchCommand>(c.args);
   const bool uid_form = (c.spec->flags & kUsesUid) != 0;
-  if (auto item = unsupported_item(a.items); !item.empty()) {
-    no(c.tag, kCannot, fmt::format("FETCH {} is not supported yet", item));
-    return;
-  }
   auto& sel = std::get<Selected>(state_);
   const bool body = needs_body(a.items);
+  const bool structure = needs_structure(a.items);
   for (const auto index : sel.mailbox.resolve(a.set)) {
     const MessageEntry& m = sel.mailbox.messages[index];
     std::string raw;
@@ -568,6 +584,21 @@ void Session::cmd_fetch(const Command& c) {
       }
       raw = std::move(*r);
     }
+    MimeStructure mime;
+    if (structure)
+      mime = parse_mime_structure(raw);
+    // BINARY items are decoded first: an unknown encoding fails the command (RFC 3516 4.3).
+    std::vector<std::optional<std::string>> binaries(a.items.size());
+    for (std::size_t k = 0; k < a.items.size(); ++k) {
+      const auto kind = a.items[k].kind;
+      if (kind != FetchItem::Kind::kBinary && kind != FetchItem::Kind::kBinarySize)
+        continue;
+      binaries[k] = binary_data(a.items[k], raw, mime);
+      if (!binaries[k]) {
+        no(c.tag, "UNKNOWN-CTE", "unknown Content-Transfer-Encoding");
+        return;
+      }
+    }
     ResponseWriter w;
     w.untagged().number(index + 1).atom("FETCH").open_list();
     bool uid_done = false;
@@ -575,7 +606,8 @@ void Session::cmd_fetch(const Command& c) {
       w.atom("UID").number(to_int(m.uid));
       uid_done = true;
     }
-    for (const auto& item : a.items) {
+    for (std::size_t k = 0; k < a.items.size(); ++k) {
+      const auto& item = a.items[k];
       switch (item.kind) {
         case FetchItem::Kind::kUid:
           if (!uid_done)
@@ -605,11 +637,37 @@ void Session::cmd_fetch(const Command& c) {
         case FetchItem::Kind::kRfc822Text:
           w.atom("RFC822.TEXT").literal(text_of(raw));
           break;
-        case FetchItem::Kind::kBodySection:
-          w.atom(response_name(item)).literal(section_data(item, raw));
+        case FetchItem::Kind::kEnvelope:
+          w.atom("ENVELOPE");
+          write_envelope(w, header_of(raw));
           break;
-        default:
-          break;  // refused above
+        case FetchItem::Kind::kBodyStructure:
+        case FetchItem::Kind::kBody:
+          w.atom(item.kind == FetchItem::Kind::kBody ? "BODY" : "BODYSTRUCTURE");
+          write_body_structure(w, mime, raw, 0, item.kind == FetchItem::Kind::kBodyStructure);
+          break;
+        case FetchItem::Kind::kBodySection: {
+          std::string owned;
+          auto data = section_bytes(item.section, raw, structure ? &mime : nullptr, owned);
+          if (item.partial)
+            data = partial_range(data, item.partial->offset, item.partial->length);
+          w.atom(response_name(item)).literal(data);
+          break;
+        }
+        case FetchItem::Kind::kBinary: {
+          std::string_view data = *binaries[k];
+          if (item.partial)
+            data = partial_range(data, item.partial->offset, item.partial->length);
+          w.atom(response_name(item));
+          if (data.find('\0') != std::string_view::npos)
+            w.literal8(data);
+          else
+            w.literal(data);
+          break;
+        }
+        case FetchItem::Kind::kBinarySize:
+          w.atom(response_name(item)).number(binaries[k]->size());
+          break;
       }
     }
     w.close_list().end_line();
@@ -622,8 +680,8 @@ void Session::cmd_fetch(const Command& c) {
 void Session::cmd_search(const Command& c) {
   const auto& a = std::get<SearchCommand>(c.args);
   const bool uid_form = (c.spec->flags & kUsesUid) != 0;
-  if (contains_unsupported_keys(a.program.key)) {
-    no(c.tag, kCannot, "text search keys are not supported yet");
+  if (contains_saved_set(a.program.key)) {
+    no(c.tag, kCannot, "the saved search result $ is not supported");
     return;
   }
   if (a.program.returns && a.program.returns->save) {
@@ -632,8 +690,25 @@ void Session::cmd_search(const Command& c) {
   }
   const auto& sel = std::get<Selected>(state_);
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  // Text keys: the exact substring test on the message's folded sidecar text (text_match.h).
+  const TextPredicate text = [this](const MessageEntry& m, const TextKey& key) -> Result<bool> {
+    auto t = backend_.searchable(m);
+    if (!t)
+      return t.error();
+    return matches(key, **t);
+  };
+  auto found = evaluate_search(a.program.key, sel.mailbox, now, text);
+  if (!found && found.error().code == Code::kUnimplemented) {
+    no(c.tag, kCannot, "text search keys are not supported yet");
+    return;
+  }
+  if (!found) {
+    spdlog::warn("imap: SEARCH for {} failed: {}", sel.viewer.name, found.error().message);
+    no(c.tag, code_for(found.error()), "cannot search message text now");
+    return;
+  }
   std::vector<std::uint32_t> numbers;
-  for (const auto i : evaluate_search(a.program.key, sel.mailbox, now)) {
+  for (const auto i : *found) {
     numbers.push_back(uid_form ? to_int(sel.mailbox.messages[i].uid)
                                : static_cast<std::uint32_t>(i + 1));
   }

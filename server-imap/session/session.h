@@ -15,11 +15,13 @@
 //
 // Commands of this slice: CAPABILITY NOOP LOGOUT ID LOGIN AUTHENTICATE(PLAIN, SASL-IR or a
 // continuation line) ENABLE NAMESPACE LIST LSUB STATUS SELECT EXAMINE CLOSE UNSELECT CHECK
-// FETCH/UID FETCH (FLAGS UID INTERNALDATE RFC822.SIZE RFC822 RFC822.HEADER RFC822.TEXT
-// BODY[]/BODY.PEEK[] with HEADER, HEADER.FIELDS[.NOT], TEXT and <partial>, top level only)
-// SEARCH/UID SEARCH (non-text keys, ESEARCH RETURN MIN MAX COUNT ALL). Parsed but answered
-// NO [CANNOT] for now: STARTTLS IDLE SORT THREAD, ENVELOPE BODYSTRUCTURE BODY BINARY and
-// section part numbers in FETCH, text keys and `$` in SEARCH.
+// FETCH/UID FETCH (FLAGS UID INTERNALDATE RFC822.SIZE RFC822 RFC822.HEADER RFC822.TEXT ENVELOPE
+// BODYSTRUCTURE BODY, BODY[section]<partial>/BODY.PEEK with part numbers, HEADER, HEADER.FIELDS
+// [.NOT], TEXT and MIME, BINARY[part]<partial>/BINARY.PEEK/BINARY.SIZE with NO [UNKNOWN-CTE];
+// see body_structure.h and envelope.h)
+// SEARCH/UID SEARCH (every key, text keys exactly as search_eval.h describes; ESEARCH RETURN
+// MIN MAX COUNT ALL). Parsed but answered NO [CANNOT] for now: STARTTLS IDLE SORT THREAD,
+// `$` in SEARCH.
 //
 // Thread safety: none; one Session per connection, driven by one thread. Backend calls block
 // (database, blob store); a failed login sleeps failed_login_delay in on_input().
@@ -28,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +44,7 @@
 #include "server-imap/protocol/response_writer.h"
 #include "server-imap/session/mailbox_store.h"
 #include "server-imap/session/mailbox_view.h"
+#include "server-imap/session/text_match.h"
 
 namespace mailvault::imapd {
 
@@ -58,6 +62,14 @@ class SessionBackend {
   // read of mail is audited); fails rather than serve unaudited bytes.
   virtual Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
                                            const MessageEntry& message) = 0;
+
+  // The folded text SEARCH text keys match (text_match.h) of one message of the snapshot: from
+  // the archive's search-text sidecar, never a MIME parse. Not audited per message (it
+  // discloses nothing by itself). Default: kUnimplemented (SEARCH then answers NO).
+  virtual Result<std::shared_ptr<const SearchableMessage>> searchable(
+      const MessageEntry& /*message*/) {
+    return make_error(Code::kUnimplemented, "this backend has no message text for SEARCH");
+  }
 };
 
 struct SessionOptions {

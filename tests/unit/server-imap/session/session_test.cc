@@ -217,7 +217,16 @@ TEST_F(SessionTest, FetchItems) {
             "e OK FETCH completed\r\n");
   EXPECT_EQ(backend_.reads.size(), 3U);
   EXPECT_EQ(run("f UID FETCH 100:200 FLAGS"), "f OK UID FETCH completed\r\n");
-  EXPECT_EQ(run("g FETCH 1 ENVELOPE"), "g NO [CANNOT] FETCH ENVELOPE is not supported yet\r\n");
+  EXPECT_EQ(
+      run("g FETCH 1 (ENVELOPE BODY)"),
+      "* 1 FETCH (ENVELOPE (NIL \"one\" ((NIL NIL \"a\" \"example.org\")) "
+      "((NIL NIL \"a\" \"example.org\")) ((NIL NIL \"a\" \"example.org\")) NIL NIL NIL "
+      "NIL NIL) BODY (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1))\r\n"
+      "g OK FETCH completed\r\n");
+  EXPECT_EQ(run("h FETCH 2 (BODY.PEEK[1] BODY.PEEK[1.MIME] BINARY.SIZE[1] BODY.PEEK[2])"),
+            "* 2 FETCH (BODY[1] {12}\r\nsecond body\n BODY[1.MIME] {34}\r\n"
+            "From: b@example.org\nSubject: two\n\n BINARY.SIZE[1] 12 BODY[2] {0}\r\n)\r\n"
+            "h OK FETCH completed\r\n");
 }
 
 TEST_F(SessionTest, SearchAndUidSearch) {

@@ -1,0 +1,278 @@
+#include "server-imap/session/text_match.h"
+
+#include <clocale>
+#include <cstring>
+#include <cwctype>
+
+#include "core/mime/rfc2047.h"
+
+namespace mailvault::imapd {
+
+namespace {
+
+char lower_ascii(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = lower_ascii(c);
+  return out;
+}
+
+// The C.UTF-8 locale for towlower_l: created once, never freed (one per process).
+locale_t utf8_locale() noexcept {
+  static const locale_t loc = [] {
+    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+    return l;
+  }();
+  return loc;
+}
+
+// Decodes one UTF-8 sequence at s[i]; returns its length (0 when invalid) and the code point.
+std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) noexcept {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t len = 0;
+  char32_t min = 0;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+    cp = b0 & 0x1Fu;
+    min = 0x80;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    cp = b0 & 0x0Fu;
+    min = 0x800;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    cp = b0 & 0x07u;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size())
+    return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0u) != 0x80u)
+      return 0;
+    cp = (cp << 6) | (b & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return len;
+}
+
+void encode_utf8(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+char32_t lower_code_point(char32_t cp) noexcept {
+  const locale_t loc = utf8_locale();
+  if (loc == static_cast<locale_t>(nullptr))
+    return cp;
+  const auto lowered = towlower_l(static_cast<wint_t>(cp), loc);
+  // Only a lower-casing that stays a valid scalar value is taken.
+  if (lowered > 0x10FFFF || (lowered >= 0xD800 && lowered <= 0xDFFF))
+    return cp;
+  return static_cast<char32_t>(lowered);
+}
+
+bool is_field_name_char(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return u > 32 && u < 127 && c != ':';
+}
+
+void fold_into(std::string_view s, std::string& out) {
+  out.reserve(out.size() + s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (static_cast<unsigned char>(c) < 0x80) {
+      out.push_back(lower_ascii(c));
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8(s, i, cp);
+    if (len == 0) {
+      out.push_back(c);  // not UTF-8: kept as is, on both sides
+      ++i;
+      continue;
+    }
+    encode_utf8(lower_code_point(cp), out);
+    i += len;
+  }
+}
+
+}  // namespace
+
+std::string fold(std::string_view utf8) {
+  std::string out;
+  fold_into(utf8, out);
+  return out;
+}
+
+bool contains(std::string_view haystack, std::string_view needle) noexcept {
+  if (needle.empty())
+    return true;
+  if (needle.size() > haystack.size())
+    return false;
+  // glibc memmem (two-way with a memchr-like skip loop) is several times faster than
+  // std::string_view::find on long bodies.
+  return memmem(haystack.data(), haystack.size(), needle.data(), needle.size()) != nullptr;
+}
+
+std::size_t SearchableMessage::bytes() const noexcept {
+  std::size_t n = sizeof(*this) + header_text.capacity() + body.capacity();
+  for (const auto& f : fields)
+    n += sizeof(f) + f.name.capacity() + f.value.capacity();
+  return n;
+}
+
+SearchableMessage make_searchable(const mime::ParsedMessage& message) {
+  SearchableMessage m;
+  m.fields.reserve(message.headers.size());
+  for (const auto& h : message.headers) {
+    SearchableMessage::Field f{lower_ascii(h.name), fold(h.value)};
+    m.header_text.append(f.name).append(": ").append(f.value).push_back('\n');
+    m.fields.push_back(std::move(f));
+  }
+  fold_into(message.body_text, m.body);
+  if (!message.attachment_text.empty()) {
+    m.body.push_back('\n');
+    fold_into(message.attachment_text, m.body);
+  }
+  return m;
+}
+
+std::vector<mime::Header> parse_header_block(std::string_view header) {
+  std::vector<mime::Header> out;
+  std::string name;
+  std::string raw;
+  bool open = false;
+  auto flush = [&] {
+    if (open)
+      out.push_back(mime::Header{name, mime::decode_header_text(raw)});
+    open = false;
+  };
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto eol = header.find('\n', pos);
+    const std::size_t next = eol == std::string_view::npos ? header.size() : eol + 1;
+    std::string_view line = header.substr(pos, next - pos);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+      line.remove_suffix(1);
+    pos = next;
+    if (line.empty())
+      break;  // the empty line ends the header
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (open)
+        raw.append("\r\n").append(line);  // decode_header_text unfolds
+      continue;
+    }
+    flush();
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0)
+      continue;
+    std::string_view n = line.substr(0, colon);
+    while (!n.empty() && (n.back() == ' ' || n.back() == '\t'))
+      n.remove_suffix(1);
+    bool valid = !n.empty();
+    for (const char c : n)
+      valid = valid && is_field_name_char(c);
+    if (!valid)
+      continue;
+    name.assign(n);
+    raw.assign(line.substr(colon + 1));
+    open = true;
+  }
+  flush();
+  return out;
+}
+
+TextKey make_text_key(const SearchHeader& key) {
+  TextKey k;
+  k.where = TextKey::Where::kField;
+  switch (key.field) {
+    case SearchHeader::Field::kFrom:
+      k.field = "from";
+      break;
+    case SearchHeader::Field::kTo:
+      k.field = "to";
+      break;
+    case SearchHeader::Field::kCc:
+      k.field = "cc";
+      break;
+    case SearchHeader::Field::kBcc:
+      k.field = "bcc";
+      break;
+    case SearchHeader::Field::kSubject:
+      k.field = "subject";
+      break;
+    case SearchHeader::Field::kOther:
+      k.field = lower_ascii(key.name);
+      break;
+  }
+  k.needle = fold(key.value);
+  return k;
+}
+
+TextKey make_text_key(const SearchText& key) {
+  TextKey k;
+  k.where = key.scope == SearchText::Scope::kBody ? TextKey::Where::kBody : TextKey::Where::kText;
+  k.needle = fold(key.value);
+  return k;
+}
+
+bool matches(const TextKey& key, const SearchableMessage& message) noexcept {
+  switch (key.where) {
+    case TextKey::Where::kField:
+      for (const auto& f : message.fields) {
+        if (f.name == key.field && contains(f.value, key.needle))
+          return true;
+      }
+      return false;
+    case TextKey::Where::kBody:
+      return contains(message.body, key.needle);
+    case TextKey::Where::kText:
+      if (key.needle.find('\n') == std::string::npos) {
+        if (contains(message.header_text, key.needle))
+          return true;
+      } else {
+        for (const auto& f : message.fields) {  // never across two fields
+          if (contains(f.value, key.needle))
+            return true;
+        }
+      }
+      return contains(message.body, key.needle);
+  }
+  return false;
+}
+
+NeedleClass classify_needle(std::string_view folded_needle) noexcept {
+  if (folded_needle.empty() || folded_needle.size() > 64)
+    return NeedleClass::kOther;
+  for (const char c : folded_needle) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum)
+      return NeedleClass::kOther;
+  }
+  return NeedleClass::kWord;
+}
+
+}  // namespace mailvault::imapd

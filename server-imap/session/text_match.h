@@ -1,0 +1,95 @@
+// The exact side of IMAP SEARCH text keys (FROM TO CC BCC SUBJECT HEADER BODY TEXT): RFC 3501
+// semantics, a case-insensitive *substring* of the decoded text, never word matching. Pure
+// functions and values; the session feeds them the archive's search-text sidecar
+// (core/mime/search_text.h), never a MIME re-parse.
+//
+// Case folding (fold()): simple Unicode lower-casing of UTF-8, code point by code point (ASCII
+// by table, the rest through glibc's towlower in the C.UTF-8 locale); bytes that are not valid
+// UTF-8 are copied unchanged, so folding never fails and folding a needle and a haystack the
+// same way makes `contains` a plain byte search. No normalisation (NFC/NFD) and no full case
+// folding (ß stays ß): RFC 3501 requires ASCII case-insensitivity only.
+//
+// What each key searches, in a message's decoded text (mime::ParsedMessage):
+//   FROM TO CC BCC SUBJECT  every occurrence of that header field, decoded (RFC 2047) and
+//                           unfolded: display names and addresses as written
+//   HEADER name value       every occurrence of the field `name` (ASCII case-insensitive);
+//                           an empty value matches when the field is present
+//   BODY                    body_text (text/plain parts, text of HTML parts without a plain
+//                           alternative, nested messages' headers and text) and
+//                           attachment_text (text/* attachments); other attachments are
+//                           skipped, as RFC 3501 allows
+//   TEXT                    the header ("Name: value" per field) or the BODY text
+// A match never spans two header fields or the header and the body.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/mime/parsed_message.h"
+#include "server-imap/protocol/search_keys.h"
+
+namespace mailvault::imapd {
+
+// Simple Unicode lower-casing of UTF-8 (see above). Pure; thread-safe.
+std::string fold(std::string_view utf8);
+
+// True when `needle` occurs in `haystack` (both already folded); the empty needle occurs
+// everywhere. Pure.
+bool contains(std::string_view haystack, std::string_view needle) noexcept;
+
+// One message's searchable text, folded once and then matched by many keys.
+struct SearchableMessage {
+  struct Field {
+    std::string name;   // ASCII lower-case field name
+    std::string value;  // folded, decoded value
+  };
+
+  std::vector<Field> fields;  // top-level header fields in message order
+  std::string header_text;    // "name: value\n" for every field (TEXT)
+  std::string body;           // folded body_text, "\n", attachment_text
+
+  // Approximate heap bytes, for cache accounting.
+  [[nodiscard]] std::size_t bytes() const noexcept;
+};
+
+// Folds what the text keys search. Pure; throws only std::bad_alloc.
+SearchableMessage make_searchable(const mime::ParsedMessage& message);
+
+// The top-level header fields of a raw header block (the bytes up to the empty line; see
+// message_text.h split_header), unfolded and decoded as core/mime does (decode_header_text):
+// for messages whose sidecar kept no header fields. Lines that are not fields are skipped.
+// Pure.
+std::vector<mime::Header> parse_header_block(std::string_view header);
+
+// A text key with its needle folded once.
+struct TextKey {
+  enum class Where : std::uint8_t { kField, kBody, kText };
+  Where where = Where::kText;
+  std::string field;   // ASCII lower-case field name for kField
+  std::string needle;  // folded
+};
+
+// FROM/TO/CC/BCC/SUBJECT/HEADER -> kField, BODY -> kBody, TEXT -> kText.
+TextKey make_text_key(const SearchHeader& key);
+TextKey make_text_key(const SearchText& key);
+
+// The exact RFC 3501 answer for one message. Pure.
+bool matches(const TextKey& key, const SearchableMessage& message) noexcept;
+
+// What a needle lets the word index prove (the definite/maybe split of ARCHITECTURE.md): the
+// index holds lower-cased whole words, so only a needle that is itself one word in the
+// index's sense — ASCII letters and digits only, 1 to 64 bytes — has documents it can prove:
+// those holding the term `needle` (or a term starting with it) in the searched field contain
+// the needle. Every other message, and every message for any other needle (punctuation, white
+// space, non-ASCII, empty), is only a *maybe* and must be checked with matches(), because a
+// substring can sit inside a longer word. Pure.
+enum class NeedleClass : std::uint8_t {
+  kWord,   // one ASCII alphanumeric word: term / term-prefix hits are definite
+  kOther,  // no definite answer from the index
+};
+
+NeedleClass classify_needle(std::string_view folded_needle) noexcept;
+
+}  // namespace mailvault::imapd
