@@ -18,6 +18,7 @@ Prints medians over --runs.
 
 Usage: bench/ingest_bench.py [--n 10000] [--runs 3] [--work /tmp/mv-bench]
        [--mailvault build/release/cli/mailvault] [--no-peers] [--no-pop3]
+       [--server-log-level debug]
 """
 import argparse
 import json
@@ -49,12 +50,14 @@ def maildir_files(d):
 
 
 class Server:
+    log_level = "warn"  # --server-log-level: "debug" shows per-batch timings of the write path
+
     def __init__(self, binary, work, roles="ingest,index,api"):
         self.binary = binary
         self.data = tempfile.mkdtemp(prefix="mv-ingest-bench-", dir=work)
         os.chmod(self.data, 0o755)
         self.log = open(os.path.join(work, "serve-%d.log" % time.monotonic_ns()), "wb")
-        self.proc = subprocess.Popen([binary, "--log-level", "warn", "serve", "--data-dir", self.data,
+        self.proc = subprocess.Popen([binary, "--log-level", Server.log_level, "serve", "--data-dir", self.data,
                                       "--grpc-listen", "127.0.0.1:0", "--roles", roles],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         addr = os.path.join(self.data, "grpc.address")
@@ -232,7 +235,10 @@ def main():
     ap.add_argument("--mailvault", default=os.path.join(ROOT, "build", "release", "cli", "mailvault"))
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-pop3", action="store_true")
+    ap.add_argument("--server-log-level", default="warn",
+                    help="log level of the mailvault servers (logs are kept under --work)")
     a = ap.parse_args()
+    Server.log_level = a.server_log_level
     os.makedirs(a.work, exist_ok=True)
     maildir, _manifest = import_bench.corpus(a.work, a.n)
     files = maildir_files(maildir)

@@ -1,8 +1,10 @@
 // Archive: the one write path, and the reads of what it wrote.
 //
 // store_batch() for each message: SHA-256 of the exact bytes; if that SHA-256 is new, parse it
-// (core/mime), write the blob and the search-text sidecar (`<sha>.text`, decoded text used by the
-// indexer and the IMAP server's exact substring checks) to the content-addressed blob store;
+// (core/mime), write the blob with the search-text sidecar as its companion (decoded text used by
+// the indexer and the IMAP server's exact substring checks; one file per message, see
+// core/blob/blob_store.h; archives written before companions have `<sha>.text` files, still read)
+// to the content-addressed blob store;
 // then ONE PostgreSQL transaction inserts the message rows (deduplicated by SHA-256), their
 // placements (where each was seen) and the index-queue entries of the new ones. A crash before
 // the commit leaves at most unreferenced blobs (harmless: the next store finds them); a crash
@@ -65,6 +67,22 @@ struct StoreItem {
   Placement placement;
 };
 
+// A batch after Archive::prepare_batch(): hashed, checked against the archive, and every new
+// message parsed with its blob written and durable. Nothing is in the database yet. The raw
+// bytes stay borrowed from the caller until commit_batch() returns.
+struct PreparedBatch {
+  struct Message {
+    std::string sha_hex;
+    bool exists = false;         // already in the database when prepared
+    std::optional<Error> error;  // rejected before the transaction
+    mime::ParsedMessage parsed;
+    std::uint64_t blob_bytes = 0;
+  };
+
+  std::vector<StoreItem> items;
+  std::vector<Message> messages;  // parallel to items
+};
+
 struct StoreOutcome {
   enum class Kind : std::uint8_t { kStored, kDuplicate };
   Kind kind = Kind::kStored;
@@ -114,6 +132,18 @@ class Archive {
   Result<std::vector<Result<StoreOutcome>>> store_batch(const std::vector<StoreItem>& items,
                                                         const Checkpoint* checkpoint = nullptr);
   Result<StoreOutcome> store(std::string_view raw, const Placement& placement);
+
+  // store_batch() in two steps, so that a caller can prepare several batches at once while it
+  // commits them one after another (in the order their checkpoints require).
+  // prepare_batch: hash, known-check, parse, blob writes and the blob store's sync; touches no
+  // row. Order-free and thread-safe; fails (kUnavailable...) only on storage or database trouble.
+  // A prepared batch that is never committed leaves unreferenced blobs (harmless).
+  Result<PreparedBatch> prepare_batch(std::vector<StoreItem> items);
+  // commit_batch: the one transaction (rows, placements, queue entries, checkpoint), with the
+  // same outcomes and errors as store_batch. A message another batch committed since it was
+  // prepared comes out as a duplicate. Thread-safe.
+  Result<std::vector<Result<StoreOutcome>>> commit_batch(PreparedBatch&& batch,
+                                                         const Checkpoint* checkpoint = nullptr);
 
   // The exact bytes; kDataLoss if the blob no longer hashes to its SHA-256. Thread-safe.
   Result<std::string> read_raw(MessageId id);

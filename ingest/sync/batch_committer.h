@@ -1,15 +1,17 @@
-// BatchCommitter: groups fetched messages into Archive::store_batch calls, each advancing the
-// checkpoint it covers, while the fetch goes on.
+// BatchCommitter: groups fetched messages into Archive batches, each advancing the checkpoint it
+// covers, while the fetch goes on.
 //
-// At most one batch is being committed while the next one fills (the network read and the
-// parse/store/commit overlap); batches commit strictly in order, so a checkpoint never passes a
-// message that is not committed. Used from one thread (the sync's); the commit runs on a helper
-// thread.
+// Up to SyncOptions::batches_in_flight batches are in the pipeline at once: each is prepared
+// (hash, parse, blob writes, sync: Archive::prepare_batch) on its own helper thread, order-free,
+// and then committed (Archive::commit_batch, with its checkpoint) strictly in the order the
+// batches were filled, and only if every earlier batch committed. So a checkpoint never passes a
+// message that is not committed, and a crash between two commits keeps the earlier one. Used
+// from one thread (the sync's).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <future>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,9 +56,14 @@ class BatchCommitter {
     std::vector<std::uint64_t> tags;
   };
 
-  Status start_commit();
-  Status wait_pending();
-  Outcome commit(std::vector<Item> items);
+  Status start_batch();
+  Status collect_front();
+  Outcome prepare_and_commit(std::vector<Item>& items, std::shared_future<bool> previous);
+
+  struct InFlight {
+    std::future<Outcome> outcome;
+    std::shared_future<bool> committed;  // true once this batch (and all before it) committed
+  };
 
   const SyncContext& ctx_;
   SyncReport& report_;
@@ -65,7 +72,9 @@ class BatchCommitter {
   std::uint32_t uidvalidity_;
   std::vector<Item> batch_;
   std::size_t batch_bytes_ = 0;
-  std::optional<std::future<Outcome>> pending_;
+  std::deque<InFlight> in_flight_;  // oldest first
+  std::shared_future<bool> last_committed_;
+  Status failed_;  // the first failure: nothing after it commits
   std::vector<std::uint64_t> committed_tags_;
 };
 

@@ -25,6 +25,9 @@ struct SyncOptions {
   // A store batch is committed when it reaches either bound (one transaction, one checkpoint).
   std::size_t batch_messages = 500;
   std::size_t batch_bytes = 32u << 20;
+  // Batches prepared (parsed, blobs written) at once while the oldest commits; commits stay in
+  // order. Memory: up to this many batches of batch_bytes.
+  std::size_t batches_in_flight = 3;
   // IMAP: UIDs per UID FETCH command, and commands in flight. One: Dovecot runs pipelined
   // FETCH commands concurrently and interleaves their responses (RFC 3501 §5.5 allows it), and
   // checkpoints need the messages in UID order; a 200-UID command keeps the link busy anyway.

@@ -1,6 +1,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -120,6 +122,117 @@ TEST_F(FsBlobStoreTest, ConcurrentWritersOfTheSameKeyAgree) {
   for (auto& t : threads)
     t.join();
   EXPECT_EQ(*store_->get(key), data);
+}
+
+TEST_F(FsBlobStoreTest, CompanionTravelsInTheSameFileAndGetReturnsTheDataOnly) {
+  const std::string data = "From: a@example.org\r\n\r\nbody\r\n";
+  const std::string text = "decoded search text \x01 with control bytes";
+  const std::string key = crypto::to_hex(crypto::sha256(data));
+  auto put = store_->put_with_companion(key, data, text, BlobStore::Sync::kDeferred);
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_TRUE(put->created);
+  ASSERT_TRUE(store_->sync());
+  EXPECT_EQ(*store_->get(key), data);
+  auto companion = store_->get_companion(key);
+  ASSERT_TRUE(companion) << companion.error().message;
+  EXPECT_EQ(*companion, text);
+  // One file per blob: nothing but the blob itself under the key's directory.
+  const fs::path dir = root_ / key.substr(0, 2) / key.substr(2, 2);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{key});
+}
+
+TEST_F(FsBlobStoreTest, FileWithCompanionIsStillOneValidZstdStreamOfTheData) {
+  // Readers that know nothing of companions (`zstd -d`, older mailvault) skip the skippable
+  // frame and get the data.
+  const std::string data(10000, 'q');
+  const std::string key = crypto::to_hex(crypto::sha256(data));
+  ASSERT_TRUE(store_->put_with_companion(key, data, "companion", BlobStore::Sync::kNow));
+  const fs::path p = root_ / key.substr(0, 2) / key.substr(2, 2) / key;
+  const fs::path out = root_ / "out";
+  const std::string cmd = "zstd -q -d -c '" + p.string() + "' > '" + out.string() + "'";
+  if (std::system("command -v zstd > /dev/null") != 0)
+    GTEST_SKIP() << "no zstd command";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(out, std::ios::binary);
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, data);
+}
+
+TEST_F(FsBlobStoreTest, CompanionIsNotFoundForPlainBlobsAndMissingKeys) {
+  const std::string key = crypto::to_hex(crypto::sha256("plain"));
+  ASSERT_TRUE(store_->put(key, "plain"));
+  auto none = store_->get_companion(key);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Code::kNotFound);
+  auto missing = store_->get_companion(crypto::to_hex(crypto::sha256("absent")));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Code::kNotFound);
+}
+
+TEST_F(FsBlobStoreTest, PlainBlobIsRewrittenWithItsCompanion) {
+  // A blob stored without a companion (an older version, or a crash before the rows) gains it.
+  const std::string key = crypto::to_hex(crypto::sha256("older"));
+  ASSERT_TRUE(store_->put(key, "older"));
+  auto put = store_->put_with_companion(key, "older", "text", BlobStore::Sync::kNow);
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_TRUE(put->created);
+  EXPECT_EQ(*store_->get(key), "older");
+  EXPECT_EQ(*store_->get_companion(key), "text");
+  auto again = store_->put_with_companion(key, "older", "text", BlobStore::Sync::kNow);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->created);
+}
+
+TEST_F(FsBlobStoreTest, FileThatDoesNotHoldTheBytesIsReplacedNotTrusted) {
+  // What a power loss before sync() can leave under a real key: a file without its data.
+  const std::string data(3000, 'b');
+  const std::string key = crypto::to_hex(crypto::sha256(data));
+  const fs::path dir = root_ / key.substr(0, 2) / key.substr(2, 2);
+  fs::create_directories(dir);
+  std::ofstream(dir / key, std::ios::binary) << "";
+  auto put = store_->put_with_companion(key, data, "t", BlobStore::Sync::kNow);
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_TRUE(put->created);
+  EXPECT_EQ(*store_->get(key), data);
+  EXPECT_EQ(*store_->get_companion(key), "t");
+}
+
+TEST_F(FsBlobStoreTest, TruncatedCompanionIsDataLoss) {
+  const std::string data(4000, 'c');
+  const std::string key = crypto::to_hex(crypto::sha256(data));
+  ASSERT_TRUE(store_->put_with_companion(key, data, std::string(4000, 'd'), BlobStore::Sync::kNow));
+  const fs::path p = root_ / key.substr(0, 2) / key.substr(2, 2) / key;
+  fs::permissions(p, fs::perms::owner_write, fs::perm_options::add);
+  fs::resize_file(p, fs::file_size(p) - 3);
+  auto got = store_->get(key);  // the data frame is intact
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(*got, data);
+  auto companion = store_->get_companion(key);
+  ASSERT_FALSE(companion);
+  EXPECT_EQ(companion.error().code, Code::kDataLoss);
+}
+
+TEST_F(FsBlobStoreTest, ConcurrentCompanionWritersOfTheSameKeyAgree) {
+  const std::string data(50000, 'y');
+  const std::string key = crypto::to_hex(crypto::sha256(data));
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto put = store_->put_with_companion(key, data, "side", BlobStore::Sync::kDeferred);
+      ASSERT_TRUE(put) << put.error().message;
+      if (put->created)
+        ++created;
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_GE(created.load(), 1);
+  EXPECT_EQ(*store_->get(key), data);
+  EXPECT_EQ(*store_->get_companion(key), "side");
 }
 
 }  // namespace
