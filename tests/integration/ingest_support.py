@@ -79,6 +79,11 @@ class IngestEnv:
         ev = r.json_lines()
         return [e for e in ev if kind is None or e["kind"] == kind]
 
+    def total_fetched(self, name):
+        """Messages downloaded by every sync of the account so far. (An account is synced as
+        soon as it is added, so the first `sync --wait` may report a second, empty sync.)"""
+        return sum(e["fetched"] for e in self.events(name) if e["kind"] in ("sync", "error"))
+
     def account(self, name):
         for a in self.cli("account", "list", "--json").json_lines():
             if a["name"] == name:
