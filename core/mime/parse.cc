@@ -368,12 +368,20 @@ std::string first_msg_id(std::string_view value, bool require_at_sign) {
   return ids.front();
 }
 
-std::optional<std::int64_t> parse_date(const std::string& value) {
+struct HeaderDate {
+  std::int64_t unix_seconds = 0;
+  std::int32_t zone_minutes = 0;  // east of UTC, as written
+};
+
+std::optional<HeaderDate> parse_date(const std::string& value) {
   const gobj::DateTimePtr date{g_mime_utils_header_decode_date(value.c_str())};
   if (!date) {
     return std::nullopt;
   }
-  return g_date_time_to_unix(date.get());
+  // GMime gives the instant in the zone written in the header (UTC for "-0000" or none).
+  const GTimeSpan offset = g_date_time_get_utc_offset(date.get());  // microseconds
+  return HeaderDate{g_date_time_to_unix(date.get()),
+                    static_cast<std::int32_t>(offset / G_TIME_SPAN_MINUTE)};
 }
 
 struct RepairedDate {
@@ -409,13 +417,17 @@ std::optional<RepairedDate> repair_tm_year(std::string_view value) {
 }
 
 void read_date(const std::string& value, ParsedMessage& m) {
-  m.date = parse_date(value);
-  if (m.date) {
+  auto date = parse_date(value);
+  if (date) {
+    m.date = date->unix_seconds;
+    m.date_zone_minutes = date->zone_minutes;
     return;
   }
   if (const auto repaired = repair_tm_year(value)) {
-    m.date = parse_date(repaired->value);
-    if (m.date) {
+    date = parse_date(repaired->value);
+    if (date) {
+      m.date = date->unix_seconds;
+      m.date_zone_minutes = date->zone_minutes;
       add_problem(m.problems, "invalid Date header: " + excerpt(value) + " (year read as " +
                                   std::to_string(repaired->year) + ")");
       return;
@@ -439,9 +451,8 @@ constexpr std::array<AddressField, 6> kAddressFields = {{
     {"bcc", &ParsedMessage::bcc},
 }};
 
-// Reads the top-level header block: every field in order, decoded, then the fields with
-// their own members in ParsedMessage.
-void read_headers(GMimeMessage* message, ParsedMessage& m) {
+// A message's header fields in the order they were written (borrowed pointers).
+std::vector<GMimeHeader*> ordered_header_fields(GMimeMessage* message) {
   // GMime files the top-level Content-* fields under the root MIME part and the rest under
   // the message; their stream offsets restore the order they were written in.
   std::vector<GMimeHeader*> fields;
@@ -458,7 +469,13 @@ void read_headers(GMimeMessage* message, ParsedMessage& m) {
     return static_cast<guint64>(g_mime_header_get_offset(a)) <
            static_cast<guint64>(g_mime_header_get_offset(b));  // -1 (synthesised) sorts last
   });
+  return fields;
+}
 
+// Reads the top-level header block: every field in order, decoded, then the fields with
+// their own members in ParsedMessage.
+void read_headers(GMimeMessage* message, ParsedMessage& m) {
+  const std::vector<GMimeHeader*> fields = ordered_header_fields(message);
   bool have_message_id = false;
   bool have_subject = false;
   bool have_date = false;
@@ -528,6 +545,20 @@ std::string nested_header_block(GMimeMessage* inner, std::vector<std::string>& p
   return block;
 }
 
+// Every header field of a nested message, decoded, one "Name: value" line each.
+std::string nested_header_lines(GMimeMessage* inner, std::vector<std::string>& problems) {
+  std::string block;
+  for (GMimeHeader* h : ordered_header_fields(inner)) {
+    const char* name = g_mime_header_get_name(h);
+    const char* raw = g_mime_header_get_raw_value(h);
+    block.append(lenient_utf8(name == nullptr ? "" : name));
+    block.append(": ");
+    block.append(decode_header_text(raw == nullptr ? "" : raw, &problems));
+    block.push_back('\n');
+  }
+  return block;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The MIME tree
 
@@ -580,8 +611,9 @@ bool is_textual(const PartInfo& info) {
   if (info.type != "message") {
     return false;
   }
-  return info.subtype == "delivery-status" || info.subtype == "disposition-notification" ||
-         info.subtype == "feedback-report" || info.subtype == "global-delivery-status" ||
+  return info.subtype == "partial" || info.subtype == "delivery-status" ||
+         info.subtype == "disposition-notification" || info.subtype == "feedback-report" ||
+         info.subtype == "global-delivery-status" ||
          info.subtype == "global-disposition-notification" || info.subtype == "global-headers";
 }
 
@@ -623,9 +655,11 @@ class Walker {
   struct Frame {
     GMimeObject* object;  // borrowed from the message being walked
     int depth;
-    bool text_wanted;  // text goes to body_text (false in alternatives not chosen)
-    bool main_body;    // not inside a message/rfc822 part (where body_html comes from)
+    bool to_body;    // text goes to body_text; false (alternatives not chosen): other_text
+    bool main_body;  // not inside a message/rfc822 part (where body_html comes from)
   };
+
+  std::string& text_of(const Frame& frame) { return frame.to_body ? m_.body_text : m_.other_text; }
 
   void visit_multipart(const Frame& frame) {
     GMimeMultipart* multipart = GMIME_MULTIPART(frame.object);
@@ -640,18 +674,17 @@ class Walker {
     if (count == 0) {
       // A multipart whose boundary never appears (or has none) holds everything in its
       // prologue: keep that as text rather than lose the message.
-      if (const char* prologue = g_mime_multipart_get_prologue(multipart);
-          prologue != nullptr && frame.text_wanted) {
+      if (const char* prologue = g_mime_multipart_get_prologue(multipart); prologue != nullptr) {
         std::string text = lenient_utf8(prologue);
         normalize_newlines(text);
-        append_block(m_.body_text, std::move(text));
+        append_block(text_of(frame), std::move(text));
       }
       return;
     }
     const int chosen = subtype == "alternative" ? choose_alternative(multipart, count) : -1;
     for (int k = count - 1; k >= 0; --k) {  // reversed: the stack pops them in order
       stack_.push_back(Frame{g_mime_multipart_get_part(multipart, k), frame.depth + 1,
-                             frame.text_wanted && (chosen < 0 || k == chosen), frame.main_body});
+                             frame.to_body && (chosen < 0 || k == chosen), frame.main_body});
     }
   }
 
@@ -725,11 +758,12 @@ class Walker {
     if (inner == nullptr) {
       return;
     }
-    if (frame.text_wanted) {
+    if (frame.to_body) {
       append_block(m_.body_text, nested_header_block(inner, m_.problems));
     }
+    append_block(m_.nested_header_text, nested_header_lines(inner, m_.problems));
     stack_.push_back(
-        Frame{g_mime_message_get_mime_part(inner), frame.depth + 1, frame.text_wanted, false});
+        Frame{g_mime_message_get_mime_part(inner), frame.depth + 1, frame.to_body, false});
   }
 
   void visit_leaf(const Frame& frame) {
@@ -757,18 +791,13 @@ class Walker {
       return;
     }
     const bool wants_html = html && frame.main_body && !have_html_;
-    if (!frame.text_wanted && !wants_html) {
-      return;  // an alternative we do not read: skip the decoding work
-    }
     with_decoded_content(part, [&](std::string_view bytes) {
       std::string text = to_utf8(bytes, info.charset);
       if (!html) {
-        append_block(m_.body_text, std::move(text));
+        append_block(text_of(frame), std::move(text));
         return;
       }
-      if (frame.text_wanted) {
-        append_block(m_.body_text, html_to_text(text));
-      }
+      append_block(text_of(frame), html_to_text(text));
       if (wants_html) {
         m_.body_html = std::move(text);
         have_html_ = true;

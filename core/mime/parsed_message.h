@@ -39,6 +39,7 @@ struct ParsedMessage {
   std::vector<Address> cc;
   std::vector<Address> bcc;
   std::optional<std::int64_t> date;     // Date: header as seconds since the epoch (UTC)
+  std::int32_t date_zone_minutes = 0;   // the Date: header's zone, minutes east of UTC (0 if none)
   std::string in_reply_to;              // first msg-id of In-Reply-To, without brackets
   std::vector<std::string> references;  // msg-ids of References, without brackets
   std::string list_id;                  // List-Id value inside <...> when present, else as is
@@ -50,6 +51,13 @@ struct ParsedMessage {
   std::string body_html;  // the first text/html part of the main body, as HTML; may be empty
   std::vector<Attachment> attachments;
   std::string attachment_text;  // decoded text of text/* parts that are attachments
+  // Decoded text that body_text leaves out but that is still part of the message's body for
+  // searching (IMAP BODY, the index): the alternatives not chosen for body_text (HTML
+  // converted as above, text/calendar...).
+  std::string other_text;
+  // Every header field of the nested messages, decoded, one "Name: value" line each (body_text
+  // keeps only their From, To, Cc, Subject and Date). IMAP TEXT searches it, BODY does not.
+  std::string nested_header_text;
   bool has_attachments = false;
   std::vector<std::string> problems;  // human-readable parse problems; empty when clean
 };

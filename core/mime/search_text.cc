@@ -181,7 +181,7 @@ std::int64_t unzigzag(std::uint64_t v) {
   return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
 
-bool read_fields(Reader& in, ParsedMessage& m) {
+bool read_fields(Reader& in, std::uint8_t version, ParsedMessage& m) {
   if (!in.string(m.message_id) || !in.string(m.subject) || !in.addresses(m.from) ||
       !in.addresses(m.sender) || !in.addresses(m.reply_to) || !in.addresses(m.to) ||
       !in.addresses(m.cc) || !in.addresses(m.bcc)) {
@@ -220,14 +220,31 @@ bool read_fields(Reader& in, ParsedMessage& m) {
       return false;
     }
   }
-  return in.string(m.attachment_text) && in.flag(m.has_attachments) && in.strings(m.problems);
+  if (!in.string(m.attachment_text) || !in.flag(m.has_attachments) || !in.strings(m.problems)) {
+    return false;
+  }
+  if (version < 2) {
+    return true;  // version 1 had no date zone, other_text or nested_header_text
+  }
+  std::uint64_t zone = 0;
+  if (!in.varint(zone)) {
+    return false;
+  }
+  const std::int64_t minutes = unzigzag(zone);
+  if (minutes < -24 * 60 || minutes > 24 * 60) {
+    return false;
+  }
+  m.date_zone_minutes = static_cast<std::int32_t>(minutes);
+  return in.string(m.other_text) && in.string(m.nested_header_text);
 }
 
 }  // namespace
 
 std::string encode_search_text(const ParsedMessage& m) {
   Writer out;
-  std::size_t estimate = kHeaderSize + kCrcSize + m.body_text.size() + m.attachment_text.size();
+  std::size_t estimate =
+      kHeaderSize + kCrcSize + m.body_text.size() + m.attachment_text.size() + m.other_text.size() +
+      m.nested_header_text.size();
   for (const auto& h : m.headers) {
     estimate += h.name.size() + h.value.size() + 4;
   }
@@ -261,6 +278,9 @@ std::string encode_search_text(const ParsedMessage& m) {
   out.string(m.attachment_text);
   out.byte(m.has_attachments ? 1 : 0);
   out.strings(m.problems);
+  out.varint(zigzag(m.date_zone_minutes));
+  out.string(m.other_text);
+  out.string(m.nested_header_text);
   const std::uint32_t crc = crc32(out.buffer());
   for (int shift = 0; shift < 32; shift += 8) {
     out.byte(static_cast<std::uint8_t>((crc >> shift) & 0xFFU));
@@ -282,13 +302,13 @@ Result<ParsedMessage> decode_search_text(std::string_view bytes) {
   if (crc32(body) != stored) {
     return corrupt("checksum mismatch (corrupt or truncated)");
   }
-  if (version != kSearchTextVersion) {
+  if (version == 0 || version > kSearchTextVersion) {
     return Error{Code::kUnimplemented,
                  "search text: unsupported version " + std::to_string(version)};
   }
   Reader in(body.substr(kHeaderSize));
   ParsedMessage message;
-  if (!read_fields(in, message)) {
+  if (!read_fields(in, version, message)) {
     return corrupt("truncated or malformed field");
   }
   if (in.remaining() != 0) {

@@ -2,7 +2,7 @@
 // SEARCH verification and re-indexing never have to parse MIME again (docs: ARCHITECTURE.md,
 // "Index"). The blob store compresses it; this format does not.
 //
-// Format, version 1 (all integers are unsigned LEB128 varints unless noted):
+// Format, version 2 (all integers are unsigned LEB128 varints unless noted):
 //   magic     4 bytes  "MVst"
 //   version   1 byte   1
 //   fields, in this order:
@@ -16,9 +16,14 @@
 //     string attachment_text
 //     has_attachments 1 byte (0/1)
 //     strings problems (count, then each)
+//     date_zone_minutes  zigzag varint                      (version 2 on)
+//     string other_text                                      (version 2 on)
+//     string nested_header_text                              (version 2 on)
 //   crc32     4 bytes little-endian, CRC-32 (IEEE) of everything before it
 // A string is its byte length followed by its bytes. body_html is not stored: readers that
-// need HTML parse the blob. Any change to this layout bumps the version.
+// need HTML parse the blob. Any change to this layout bumps the version; every older version
+// stays readable (version 1 records decode with date_zone_minutes 0 and empty other_text and
+// nested_header_text).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +35,7 @@
 
 namespace mailvault::mime {
 
-inline constexpr std::uint8_t kSearchTextVersion = 1;
+inline constexpr std::uint8_t kSearchTextVersion = 2;
 
 // Serialises every field of `message` except body_html. Deterministic: equal messages give
 // equal bytes. Pure; thread-safe; throws only std::bad_alloc.

@@ -167,6 +167,68 @@ TEST(ParseMessage, AlternativePrefersPlainTextAndKeepsHtml) {
   EXPECT_FALSE(m.has_attachments);
 }
 
+TEST(ParseMessage, AlternativesNotChosenGoToOtherText) {
+  const ParsedMessage m = parse_message(kAlternative);
+  EXPECT_EQ(m.other_text, "Caf\xC3\xA9 in HTML");
+  const ParsedMessage calendar = parse_message(R"(Subject: invite
+Content-Type: multipart/alternative; boundary=b
+
+--b
+Content-Type: text/plain
+
+See the invitation.
+--b
+Content-Type: text/calendar; method=REQUEST
+
+BEGIN:VCALENDAR
+SUMMARY:Quarterly review
+END:VCALENDAR
+--b--
+)");
+  EXPECT_EQ(calendar.body_text, "See the invitation.");
+  EXPECT_NE(calendar.other_text.find("SUMMARY:Quarterly review"), std::string::npos);
+}
+
+TEST(ParseMessage, NestedMessageHeadersAllInNestedHeaderText) {
+  const ParsedMessage m = parse_message(R"(Subject: fwd
+Content-Type: message/rfc822
+
+From: Inner <inner@example.org>
+Subject: inner subject
+X-Mailer: Pegasus =?UTF-8?Q?M=C3=A4il?=
+
+inner body
+)");
+  EXPECT_NE(m.body_text.find("Subject: inner subject"), std::string::npos);
+  EXPECT_EQ(m.body_text.find("X-Mailer"), std::string::npos);
+  EXPECT_NE(m.nested_header_text.find("X-Mailer: Pegasus M\xC3\xA4il"), std::string::npos)
+      << m.nested_header_text;
+  EXPECT_NE(m.nested_header_text.find("From: Inner <inner@example.org>\n"), std::string::npos);
+  EXPECT_TRUE(m.other_text.empty());
+}
+
+TEST(ParseMessage, MessagePartialIsText) {
+  const ParsedMessage m = parse_message(R"(Subject: part 1 of 2
+Content-Type: message/partial; id="abc@example.org"; number=1; total=2
+
+Subject: the whole message
+Content-Type: text/plain
+
+first half of the text
+)");
+  EXPECT_NE(m.body_text.find("first half of the text"), std::string::npos);
+  EXPECT_FALSE(m.has_attachments);
+}
+
+TEST(ParseMessage, DateKeepsItsZone) {
+  EXPECT_EQ(parse_message("Date: Tue, 1 Jul 2003 23:52:37 -0700\n\nx\n").date_zone_minutes, -420);
+  EXPECT_EQ(parse_message("Date: Tue, 1 Jul 2003 10:52:37 +0530\n\nx\n").date_zone_minutes, 330);
+  const ParsedMessage utc = parse_message("Date: Tue, 1 Jul 2003 10:52:37 +0000\n\nx\n");
+  EXPECT_EQ(utc.date_zone_minutes, 0);
+  EXPECT_EQ(utc.date, 1057056757);
+  EXPECT_EQ(parse_message("Subject: none\n\nx\n").date_zone_minutes, 0);
+}
+
 TEST(ParseMessage, AlternativeWithoutPlainTextUsesHtml) {
   const ParsedMessage m = parse_message(R"(Subject: html only alt
 Content-Type: multipart/alternative; boundary=b

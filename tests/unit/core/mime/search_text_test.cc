@@ -33,6 +33,9 @@ ParsedMessage full_message() {
   m.attachment_text = "attached text";
   m.has_attachments = true;
   m.problems = {"invalid Date header: x"};
+  m.date_zone_minutes = -330;
+  m.other_text = "<alternative> text";
+  m.nested_header_text = "X-Inner: header";
   return m;
 }
 
@@ -59,7 +62,7 @@ std::string with_crc(std::string body) {
 TEST(SearchText, RoundTripsEveryFieldButHtml) {
   const ParsedMessage m = full_message();
   const std::string bytes = encode_search_text(m);
-  EXPECT_EQ(bytes.substr(0, 5), std::string("MVst\x01", 5));
+  EXPECT_EQ(bytes.substr(0, 5), std::string("MVst\x02", 5));
   const auto decoded = decode_search_text(bytes);
   ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
   EXPECT_TRUE(testing::equal_except_html(*decoded, m));
@@ -142,10 +145,32 @@ TEST(SearchText, OverlongVarintIsRejected) {
   EXPECT_EQ(decoded.error().code, Code::kDataLoss);
 }
 
+TEST(SearchText, ReadsVersionOne) {
+  // Version 1 is version 2 without the trailing zone varint and other_text string.
+  ParsedMessage m = full_message();
+  m.date_zone_minutes = 0;
+  m.other_text.clear();
+  m.nested_header_text.clear();
+  std::string bytes = encode_search_text(m);
+  bytes.resize(bytes.size() - 4 - 3);  // CRC, zone 0, empty other_text and nested_header_text
+  bytes[4] = 1;
+  const auto decoded = decode_search_text(with_crc(bytes));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  EXPECT_TRUE(testing::equal_except_html(*decoded, m));
+}
+
+TEST(SearchText, ImpossibleZoneIsDataLoss) {
+  ParsedMessage m = full_message();
+  m.date_zone_minutes = 25 * 60;
+  const auto decoded = decode_search_text(encode_search_text(m));
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().code, Code::kDataLoss);
+}
+
 TEST(SearchText, OtherVersionIsUnimplemented) {
   std::string bytes = encode_search_text(full_message());
   bytes.resize(bytes.size() - 4);
-  bytes[4] = 2;
+  bytes[4] = 3;
   const auto decoded = decode_search_text(with_crc(bytes));
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(decoded.error().code, Code::kUnimplemented);

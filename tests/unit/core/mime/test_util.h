@@ -65,6 +65,8 @@ void for_each_string(const ParsedMessage& m, Fn&& fn) {
     fn("attachment.content_type", a.content_type);
   }
   fn("attachment_text", m.attachment_text);
+  fn("other_text", m.other_text);
+  fn("nested_header_text", m.nested_header_text);
   for (const auto& p : m.problems) {
     fn("problems", p);
   }
@@ -116,7 +118,8 @@ inline bool equal_except_html(const ParsedMessage& a, const ParsedMessage& b) {
          a.date == b.date && a.in_reply_to == b.in_reply_to && a.references == b.references &&
          a.list_id == b.list_id && a.body_text == b.body_text &&
          a.attachment_text == b.attachment_text && a.has_attachments == b.has_attachments &&
-         a.problems == b.problems;
+         a.problems == b.problems && a.date_zone_minutes == b.date_zone_minutes &&
+         a.other_text == b.other_text && a.nested_header_text == b.nested_header_text;
 }
 
 inline bool has_problem_containing(const ParsedMessage& m, std::string_view needle) {
