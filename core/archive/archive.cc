@@ -247,6 +247,7 @@ Result<std::vector<Result<StoreOutcome>>> Archive::commit_batch(PreparedBatch&& 
                           {"to_addr", pg_text(join_addresses(m.to))},
                           {"cc_addr", pg_text(join_addresses(m.cc))},
                           {"date", m.date ? nlohmann::json(*m.date) : nlohmann::json()},
+                          {"zone", m.date ? nlohmann::json(m.date_zone_minutes) : nlohmann::json()},
                           {"irt", pg_text(m.in_reply_to, 2048)},
                           {"has_att", m.has_attachments},
                           {"problems", pg_text(join_lines(m.problems))},
@@ -265,14 +266,14 @@ Result<std::vector<Result<StoreOutcome>>> Archive::commit_batch(PreparedBatch&& 
                "bigint, "
                "blob_bytes bigint, mid text, subject text, from_addr text, to_addr text, cc_addr "
                "text, "
-               "date bigint, irt text, has_att boolean, problems text, addrs json)), "
+               "date bigint, zone int, irt text, has_att boolean, problems text, addrs json)), "
                "ins AS (INSERT INTO messages (sha256, size, blob_bytes, header_message_id, "
                "subject, "
-               "from_addr, to_addr, cc_addr, date_header, in_reply_to, has_attachments, "
-               "parse_problems) "
+               "from_addr, to_addr, cc_addr, date_header, date_zone_minutes, in_reply_to, "
+               "has_attachments, parse_problems) "
                "SELECT decode(sha, 'hex'), size, blob_bytes, mid, subject, from_addr, to_addr, "
                "cc_addr, "
-               "to_timestamp(date), irt, has_att, problems FROM input "
+               "to_timestamp(date), zone, irt, has_att, problems FROM input "
                "ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256), "
                "queued AS (INSERT INTO index_queue (message_id) SELECT id FROM ins ORDER BY id), "
                "addressed AS (INSERT INTO message_addresses (address, message_id) SELECT DISTINCT "

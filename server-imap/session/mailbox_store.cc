@@ -53,6 +53,8 @@ std::vector<MessageEntry> to_entries(const pqxx::result& rows) {
     e.flags = parse_flags(r[4].is_null() ? std::string_view{} : r[4].c_str());
     if (!r[5].is_null())
       e.sent_date = r[5].as<std::int64_t>();
+    if (!r[6].is_null())
+      e.sent_zone_minutes = r[6].as<std::int32_t>();
     out.push_back(std::move(e));
   }
   if (skipped > 0)
@@ -123,7 +125,7 @@ Result<Snapshot> MailboxStore::load(const Viewer& viewer, const MailboxRef& ref)
   if (ref.kind == MailboxRef::Kind::kAllMail) {
     // In All Mail the INTERNALDATE and flags are those of the message's first placement.
     sql = "SELECT m.id, m.id, m.size, " + epoch("coalesce(fp.internal_date, m.archived_at)") +
-          ", fp.flags, " + epoch("m.date_header") + R"sql(
+          ", fp.flags, " + epoch("m.date_header") + R"sql(, m.date_zone_minutes
       FROM messages m
       LEFT JOIN LATERAL (SELECT p.internal_date, p.flags FROM placements p
                          WHERE p.message_id = m.id ORDER BY p.id LIMIT 1) fp ON true
@@ -138,7 +140,8 @@ Result<Snapshot> MailboxStore::load(const Viewer& viewer, const MailboxRef& ref)
               "= $4";  // $3 = ''
     sql = "SELECT DISTINCT ON (p.message_id) p.id, m.id, m.size, " +
           epoch("coalesce(p.internal_date, m.archived_at)") + ", p.flags, " +
-          epoch("m.date_header") + " FROM placements p JOIN messages m ON m.id = p.message_id" +
+          epoch("m.date_header") +
+          ", m.date_zone_minutes FROM placements p JOIN messages m ON m.id = p.message_id" +
           " WHERE " + where + " AND " + std::string{kVisible} + " ORDER BY p.message_id, p.id";
     next_sql = "SELECT coalesce(max(id), 0) + 1 FROM placements";
   }

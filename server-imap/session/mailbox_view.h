@@ -101,6 +101,7 @@ struct MessageEntry {
   std::uint64_t size = 0;
   std::int64_t internal_date = 0;         // unix seconds
   std::optional<std::int64_t> sent_date;  // Date: header (unix seconds), if parsable
+  std::int32_t sent_zone_minutes = 0;     // the Date: header's zone, minutes east of UTC
   MessageFlags flags;
 };
 

@@ -145,7 +145,7 @@ class Evaluator {
       if (n.source == SearchDate::Source::kSent) {
         if (!m.sent_date)
           return false;
-        t = *m.sent_date;
+        t = *m.sent_date + std::int64_t{m.sent_zone_minutes} * 60;  // the header's own day
       }
       const auto day = day_of(t);
       switch (n.cmp) {

@@ -93,6 +93,26 @@ TEST(SearchEval, TextKeysAndSavedSetAreUnsupported) {
   }
 }
 
+TEST(SearchEval, SentDatesUseTheHeadersOwnDay) {
+  // 2024-03-06 23:30 -0700 is 2024-03-07 06:30 UTC: SENTON is the 6th, as written.
+  Snapshot s;
+  MessageEntry e;
+  e.uid = Uid{1};
+  e.id = MessageId{1};
+  e.sent_date = k20240306 + kDay + 6 * 3600 + 1800;
+  e.sent_zone_minutes = -7 * 60;
+  s.messages.push_back(e);
+  auto on = [&](const char* program) {
+    auto parsed = parse_search(program, false);
+    return evaluate_search(std::get<SearchProgram>(parsed).key, s, 0).size();
+  };
+  EXPECT_EQ(on("SENTON 6-Mar-2024"), 1U);
+  EXPECT_EQ(on("SENTON 7-Mar-2024"), 0U);
+  EXPECT_EQ(on("SENTBEFORE 7-Mar-2024"), 1U);
+  s.messages[0].sent_zone_minutes = 0;  // unknown zone (archived before migration 0005): UTC
+  EXPECT_EQ(on("SENTON 7-Mar-2024"), 1U);
+}
+
 TEST(SearchEval, EmptyMailbox) {
   auto parsed = parse_search("ALL", false);
   EXPECT_TRUE(evaluate_search(std::get<SearchProgram>(parsed).key, Snapshot{}, 0).empty());
