@@ -25,6 +25,7 @@
 #include "core/users/user_store.h"
 #include "indexer/index_writer.h"
 #include "indexer/queue_consumer.h"
+#include "indexer/substring_narrower.h"
 #include "ingest/sync/workers.h"
 #include "server-imap/session/archive_backend.h"
 #include "server-imap/session/mailbox_store.h"
@@ -196,7 +197,9 @@ int run_serve(const ServeOptions& options) {
   std::unique_ptr<imapd::Server> imap_server;
   if (has_role(options.roles, "imap")) {
     imap_mailboxes = std::make_unique<imapd::MailboxStore>(*s.pool);
-    imap_backend = std::make_unique<imapd::ArchiveBackend>(user_store, *imap_mailboxes, *s.archive);
+    imap_backend = std::make_unique<imapd::ArchiveBackend>(
+        user_store, *imap_mailboxes, *s.archive,
+        std::make_unique<index::SubstringNarrower>(index_dir));
     imapd::ServerOptions io;
     io.listen = options.imap_listen;
     io.max_connections = options.imap_max_connections;

@@ -133,6 +133,11 @@ void DocumentBuilder::text(IndexField field, std::string_view value) {
     return;
   }
   const std::string_view clipped = clip_utf8(value, max_text_bytes_);
+  if ((field == IndexField::kBody || field == IndexField::kAttachmentText) && !unindexed_text_ &&
+      (clipped.size() < value.size() || may_skip_words(clipped))) {
+    unindexed_text_ = true;
+    doc_->add_boolean_term(std::string(kUnindexedTextTerm));
+  }
   const std::string prefix(prefix_of(field));
   has_previous_ = false;  // a phrase never spans two pieces
   for_each_piece(
@@ -182,6 +187,7 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta, const mime::Par
   new_stems_ = new_stems;
   pairs_.clear();
   wdf_.clear();
+  unindexed_text_ = false;
   tg_.set_document(doc);
 
   doc.add_boolean_term(unique_term(meta.id));
@@ -208,6 +214,7 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta, const mime::Par
     text(IndexField::kFilename, a.filename);
   }
   text(IndexField::kBody, parsed.body_text);
+  text(IndexField::kBody, parsed.other_text);
   text(IndexField::kAttachmentText, parsed.attachment_text);
   for (const auto& [term, wdf] : wdf_) {
     doc.add_term(term, wdf);

@@ -73,6 +73,7 @@ class DocumentBuilder {
   std::string term_;                                        // scratch
   std::vector<std::uint64_t> pairs_;  // adjacent-pair hashes of the document being built
   std::uint64_t previous_ = 0;        // hash of the previous word of the current piece
+  bool unindexed_text_ = false;       // kUnindexedTextTerm added to the current document
   bool has_previous_ = false;
 };
 

@@ -32,6 +32,7 @@ PhraseTexts::Pieces split_field(WordSplitter& splitter, const mime::ParsedMessag
   switch (field) {
     case IndexField::kBody:
       one(m.body_text);
+      one(m.other_text);
       break;
     case IndexField::kSubject:
       one(m.subject);
@@ -109,6 +110,10 @@ PhraseCheck* PhraseCheck::clone() const {
 
 void PhraseCheck::init(const Xapian::Database& db) {
   db_ = db;
+  pairs_cursor_ = ValueCursor{};
+  pairs_cursor_.slot = slot_number(Slot::kPhrasePairs);
+  sort_cursor_ = ValueCursor{};
+  sort_cursor_.slot = slot_number(Slot::kSortKey);
   docs_ = db.get_doccount();
   all_ = db.postlist_begin(std::string());
   current_ = 0;
@@ -128,19 +133,36 @@ std::string PhraseCheck::get_description() const {
   return out;
 }
 
+// The value of `did` in a slot's stream, or empty. Candidates come in increasing docid order
+// (Xapian's contract for check() and skip_to()), so the stream only moves forward and reads
+// each value chunk once, instead of one B-tree lookup per document and slot.
+std::string PhraseCheck::value_of(ValueCursor& cursor, Xapian::docid did) {
+  const Xapian::ValueIterator end = db_.valuestream_end(cursor.slot);
+  if (!cursor.started || cursor.last > did) {
+    cursor.it = db_.valuestream_begin(cursor.slot);
+    cursor.started = true;
+  }
+  cursor.last = did;
+  if (cursor.it != end && cursor.it.get_docid() < did) {
+    cursor.it.skip_to(did);
+  }
+  if (cursor.it == end || cursor.it.get_docid() != did) {
+    return {};
+  }
+  return *cursor.it;
+}
+
 bool PhraseCheck::matches(Xapian::docid did) {
-  const Xapian::Document doc = db_.get_document(did, Xapian::DOC_ASSUME_VALID);
   if (!pairs_.empty()) {
     // Most candidates fail here, without loading their text.
-    const std::string filter = doc.get_value(slot_number(Slot::kPhrasePairs));
+    const std::string filter = value_of(pairs_cursor_, did);
     for (const std::uint64_t pair : pairs_) {
       if (!PairFilter::may_contain(filter, pair)) {
         return false;
       }
     }
   }
-  const std::optional<MessageId> id =
-      decode_sort_key_id(doc.get_value(slot_number(Slot::kSortKey)));
+  const std::optional<MessageId> id = decode_sort_key_id(value_of(sort_cursor_, did));
   if (!id) {
     return false;  // not one of our documents
   }

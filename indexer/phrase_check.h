@@ -85,6 +85,14 @@ class PhraseCheck : public Xapian::PostingSource {
   std::string get_description() const override;
 
  private:
+  struct ValueCursor {
+    Xapian::valueno slot = 0;
+    Xapian::ValueIterator it;
+    Xapian::docid last = 0;
+    bool started = false;
+  };
+
+  std::string value_of(ValueCursor& cursor, Xapian::docid did);
   bool matches(Xapian::docid did);
   void advance_from(Xapian::docid did);
 
@@ -96,6 +104,8 @@ class PhraseCheck : public Xapian::PostingSource {
   Xapian::Database db_;
   Xapian::doccount docs_ = 0;
   Xapian::PostingIterator all_;  // every document, for next()/skip_to()
+  ValueCursor pairs_cursor_;     // kPhrasePairs
+  ValueCursor sort_cursor_;      // kSortKey (the message id)
   Xapian::docid current_ = 0;
   bool started_ = false;
   bool at_end_ = false;

@@ -11,7 +11,7 @@
 // ─── Term prefixes (Omega/notmuch conventions) ───────────────────────────────────────────────
 //   prefix     field             kind       contents
 //   Q          id                boolean    Q<decimal MessageId>, one per document
-//   (none)     body              free text  ParsedMessage::body_text
+//   (none)     body              free text  ParsedMessage::body_text and other_text
 //   S          subject           free text  Subject
 //   XFROM      from              free text  From and Sender: names and addresses,
 //                                address    plus XFROM<full lower-case address>
@@ -25,9 +25,18 @@
 //   XACCOUNT   account           boolean    source account names, lower-case
 //   XFOLDER    folder            boolean    source folder names, lower-case
 //   XHAS       has               boolean    XHASattachment when it has attachments
+//   XUNINDEXED (one term)        boolean    the body or attachment text has text that is in
+//                                           no term: clipped at the builder's byte limit, or
+//                                           a possibly skipped long word (may_skip_words)
 //
-// No term has positions and there are no stemmed (Z) terms (schema version 3; version 1 stored
-// positions, version 2 stored Z<prefix><stem> terms).
+// No term has positions and there are no stemmed (Z) terms (schema version 4; version 1 stored
+// positions, version 2 stored Z<prefix><stem> terms, version 3 had no other_text and no
+// XUNINDEXED).
+//
+// Substring candidates (indexer/substring_narrower.h, IMAP SEARCH BODY): every ASCII letter or
+// digit of a document's body, other and attachment text lies inside one of its body or XAT
+// terms, unless the document has XUNINDEXED; so a document whose terms contain none of a
+// needle's ASCII letter/digit runs cannot contain the needle.
 //
 // Positions were half of the index and a large share of the single writer thread's time, and
 // served only phrases. A phrase (and a word the TermGenerator splits, such as foo-bar or CJK
@@ -96,7 +105,7 @@
 
 namespace mailvault::index {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 inline constexpr std::string_view kSchemaVersionKey = "mailvault.schema";
 inline constexpr std::string_view kStemLanguageKey = "mailvault.stem_language";
 
@@ -171,6 +180,9 @@ constexpr const FieldSpec& field_spec(IndexField field) {
 constexpr std::string_view prefix_of(IndexField field) {
   return field_spec(field).prefix;
 }
+
+// The term of documents whose body or attachment text is not entirely in their terms.
+inline constexpr std::string_view kUnindexedTextTerm = "XUNINDEXED";
 
 // The value of the XHAS term for messages with attachments.
 inline constexpr std::string_view kHasAttachmentValue = "attachment";

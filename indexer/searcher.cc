@@ -11,6 +11,7 @@
 
 #include "indexer/phrase_check.h"
 #include "indexer/query_compiler.h"
+#include "indexer/read_handle.h"
 #include "indexer/schema.h"
 #include "indexer/term_generation.h"
 #include "indexer/xapian_error.h"
@@ -24,77 +25,29 @@ constexpr std::size_t kSnippetSourceBytes = std::size_t{64} * 1024;
 }  // namespace
 
 struct Searcher::Impl {
-  std::filesystem::path dir;
-  std::string context;  // "index at DIR"
-  std::optional<Xapian::Database> db;
+  explicit Impl(std::filesystem::path dir) : handle(std::move(dir)) {}
+
+  ReadHandle handle;
   std::optional<QueryCompiler> compiler;  // stems like the index (its stored language)
+  std::uint64_t compiler_generation = 0;  // handle.generation() the compiler was made for
   TextLoader loader;                      // set_text_loader()
 
-  // Opens the index on first use. false: there is no index yet (nothing to find).
-  Result<bool> ensure_open() {
-    if (db) {
-      return true;
-    }
-    std::error_code ec;
-    if (!std::filesystem::exists(dir, ec)) {
-      return false;
-    }
-    Result<bool> opened = xapian_try(context, [&]() -> Result<bool> {
-      Xapian::Database d(dir.string());
-      const std::string schema = d.get_metadata(std::string(kSchemaVersionKey));
-      if (schema.empty() && d.get_doccount() == 0) {
-        return false;  // being created
-      }
-      if (schema != std::to_string(kSchemaVersion)) {
-        return Error{Code::kFailedPrecondition,
-                     context + " has schema version " + (schema.empty() ? "(none)" : schema) +
-                         " but this mailvault uses " + std::to_string(kSchemaVersion) +
-                         ": run `mailvault reindex` to rebuild it"};
-      }
-      compiler.emplace(d.get_metadata(std::string(kStemLanguageKey)));
-      db = std::move(d);
-      return true;
-    });
-    if (!opened && opened.error().code == Code::kNotFound) {
-      return false;  // no database here yet
-    }
-    return opened;
-  }
-
-  // Runs `attempt` on a freshly reopened database; retries once when the writer changed the
-  // database underneath (kAborted). After any other failure the handle is dropped, so the next
-  // call opens the index from scratch (e.g. after `mailvault reindex` replaced it).
+  // Runs `attempt` on the freshly reopened database, with `compiler` made for it.
   template <typename T, typename F>
   Result<T> with_database(F&& attempt, T empty) {
-    for (int tries = 0;; ++tries) {
-      Result<bool> open = ensure_open();
-      if (!open) {
-        return open.error();
-      }
-      if (!*open) {
-        return empty;
-      }
-      Result<T> r = xapian_try(context, [&]() -> Result<T> {
-        db->reopen();
-        return attempt(*db);
-      });
-      if (r || (r.error().code == Code::kAborted && tries == 0)) {
-        if (r) {
-          return r;
-        }
-        continue;
-      }
-      db.reset();
-      compiler.reset();
-      return r;
-    }
+    return handle.with_database(
+        [&](Xapian::Database& db) -> Result<T> {
+          if (!compiler || compiler_generation != handle.generation()) {
+            compiler.emplace(db.get_metadata(std::string(kStemLanguageKey)));
+            compiler_generation = handle.generation();
+          }
+          return attempt(db);
+        },
+        std::move(empty));
   }
 };
 
-Searcher::Searcher(std::filesystem::path dir) : impl_(std::make_unique<Impl>()) {
-  impl_->context = "index at " + dir.string();
-  impl_->dir = std::move(dir);
-}
+Searcher::Searcher(std::filesystem::path dir) : impl_(std::make_unique<Impl>(std::move(dir))) {}
 
 void Searcher::set_text_loader(TextLoader loader) {
   impl_->loader = std::move(loader);
@@ -142,8 +95,8 @@ Result<SearchPage> Searcher::search(const SearchRequest& request) {
           const std::optional<MessageId> id =
               decode_sort_key_id(doc.get_value(slot_number(Slot::kSortKey)));
           if (!id) {
-            return Error{Code::kDataLoss,
-                         impl.context + ": document " + std::to_string(*it) + " has no sort key"};
+            return Error{Code::kDataLoss, impl.handle.context() + ": document " +
+                                              std::to_string(*it) + " has no sort key"};
           }
           SearchHit hit;
           hit.id = *id;
@@ -187,8 +140,8 @@ Result<std::vector<MessageId>> Searcher::all_matches(const search::Query& query)
           const std::optional<MessageId> id =
               decode_sort_key_id(it.get_document().get_value(slot_number(Slot::kSortKey)));
           if (!id) {
-            return Error{Code::kDataLoss,
-                         impl.context + ": document " + std::to_string(*it) + " has no sort key"};
+            return Error{Code::kDataLoss, impl.handle.context() + ": document " +
+                                              std::to_string(*it) + " has no sort key"};
           }
           ids.push_back(*id);
         }

@@ -243,6 +243,21 @@ std::vector<std::string> WordSplitter::words(std::string_view text) {
   return out;
 }
 
+bool may_skip_words(std::string_view text) noexcept {
+  std::size_t run = 0;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool joinable = u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') ||
+                          (u >= 'A' && u <= 'Z') || c == '.' || c == ',' || c == '\'' || c == '&' ||
+                          c == '_';
+    run = joinable ? run + 1 : 0;
+    if (run > kMaxWordBytes) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> WordSplitter::generator_words(std::string_view text) {
   if (text.empty()) {
     return {};

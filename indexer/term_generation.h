@@ -128,6 +128,13 @@ void for_each_piece(std::string_view text, Simple&& simple, Other&& other) {
   flush_other(text.size());
 }
 
+// True when the TermGenerator may skip part of `text` as a word longer than kMaxWordBytes:
+// some run of bytes that can belong to one word (ASCII letters and digits, every non-ASCII
+// byte, and the characters it joins words with: . , ' & _) is longer than kMaxWordBytes.
+// Conservative (a long run of CJK text or a long dotted host name counts too); false means
+// every ASCII letter and digit of `text` is inside an indexed term. Pure.
+bool may_skip_words(std::string_view text) noexcept;
+
 // Splits text into words exactly as the document builder's TermGenerator does
 // (configure_term_generator's word rules: Unicode lower-case, punctuation dropped, infix rules
 // for "don't" or "AT&T", CJK runs one word per character, words over kMaxWordBytes skipped),

@@ -1,6 +1,7 @@
 #include "server-imap/session/archive_backend.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "server-imap/session/message_text.h"
 
@@ -48,6 +49,18 @@ Result<std::shared_ptr<const SearchableMessage>> ArchiveBackend::searchable(
   }
   auto text = std::make_shared<const SearchableMessage>(make_searchable(*parsed));
   return texts_.put(message.id, std::move(text));
+}
+
+std::optional<index::SubstringCandidates> ArchiveBackend::body_candidates(
+    std::string_view folded_needle) {
+  if (!narrower_)
+    return std::nullopt;
+  auto c = narrower_->body_candidates(folded_needle);
+  if (!c) {
+    spdlog::warn("imap: SEARCH scans every message: {}", c.error().message);
+    return std::nullopt;
+  }
+  return std::move(*c);
 }
 
 }  // namespace mailvault::imapd

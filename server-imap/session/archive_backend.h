@@ -1,9 +1,12 @@
 // The SessionBackend of a running server: users from UserStore (argon2id), mailboxes from
 // MailboxStore, message bytes from Archive::read_raw (SHA-256 verified) with one audit_log row
 // per message read (action "imap_fetch", actor = user name, detail = mailbox and UID); SEARCH
-// texts from Archive::search_text (the sidecar), folded and kept in one server-wide TextCache.
+// texts from Archive::search_text (the sidecar), folded and kept in one server-wide TextCache;
+// BODY candidates from the index (index::SubstringNarrower).
 // Thread-safe (every member it uses is).
 #pragma once
+
+#include <memory>
 
 #include "core/archive/archive.h"
 #include "core/users/user_store.h"
@@ -18,10 +21,16 @@ class ArchiveBackend final : public SessionBackend {
   // Bytes of folded message text kept for SEARCH across all sessions.
   static constexpr std::size_t kDefaultTextCacheBytes = std::size_t{512} << 20;
 
-  // Borrows all three for its lifetime.
+  // Borrows the first three for its lifetime. `narrower` (may be null: no narrowing) answers
+  // body_candidates from the index.
   ArchiveBackend(users::UserStore& users, MailboxStore& mailboxes, Archive& archive,
+                 std::unique_ptr<index::SubstringNarrower> narrower,
                  std::size_t text_cache_bytes = kDefaultTextCacheBytes)
-      : users_(users), mailboxes_(mailboxes), archive_(archive), texts_(text_cache_bytes) {}
+      : users_(users),
+        mailboxes_(mailboxes),
+        archive_(archive),
+        narrower_(std::move(narrower)),
+        texts_(text_cache_bytes) {}
 
   Result<Viewer> authenticate(std::string_view user, std::string_view password) override;
   Result<std::vector<MailboxRef>> list(const Viewer& viewer) override;
@@ -31,11 +40,16 @@ class ArchiveBackend final : public SessionBackend {
   // Header fields come from the raw header block (Archive::read_raw, header part only, decoded
   // with core/mime RFC 2047) when the sidecar kept none (a message GMime could not parse).
   Result<std::shared_ptr<const SearchableMessage>> searchable(const MessageEntry& message) override;
+  // From the narrower; nullopt (scan everything) when there is none or the index cannot be
+  // read (logged).
+  std::optional<index::SubstringCandidates> body_candidates(
+      std::string_view folded_needle) override;
 
  private:
   users::UserStore& users_;
   MailboxStore& mailboxes_;
   Archive& archive_;
+  std::unique_ptr<index::SubstringNarrower> narrower_;
   TextCache texts_;
 };
 

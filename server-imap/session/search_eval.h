@@ -6,11 +6,10 @@
 // Each node evaluates to a bitmap over the snapshot (one byte per message), so AND/OR/NOT are
 // linear and a set key is resolved once, not once per message.
 //
-// Dates compare the calendar day only (RFC 3501): INTERNALDATE and the Date: header are both
-// taken as UTC days, because messages.date_header keeps the instant but not the sender's zone.
-// Dovecot compares the Date: header in its own zone, so a message sent near midnight can
-// differ; the Dovecot-oracle test (next step) will show whether the zone must be stored. A
-// message without a parsable Date: header matches no SENT* key.
+// Dates compare the calendar day only (RFC 3501): INTERNALDATE as a UTC day, the Date: header
+// as the day written in it, in the sender's zone (as Dovecot does; messages archived before
+// migration 0005 have no zone recorded and use UTC). A message without a parsable Date: header
+// matches no SENT* key.
 //
 // Text keys (FROM TO CC BCC SUBJECT HEADER BODY TEXT) are answered through a TextPredicate
 // that the session supplies (it reads the archive's search-text sidecar, text_match.h): the
@@ -20,11 +19,10 @@
 // NOT passes its domain down. So a text key reads the text of as few messages as the tree
 // permits, and the answer always equals that of an exact scan.
 //
-// Xapian narrowing (design, not in this version): the index holds whole lower-cased words only
-// and skips words over 64 bytes, so a term lookup can prove matches (classify_needle(): a
-// needle that is one ASCII word) but never prove a non-match of a substring; a candidate
-// superset needs the word dictionary scanned for terms containing the needle plus a marker for
-// documents with skipped words. Until then the predicate scans the (narrowed) domain.
+// Xapian narrowing is the predicate's business: the session asks the index once per BODY/TEXT
+// needle for a superset of the messages whose body may contain it
+// (indexer/substring_narrower.h) and reads the text only of those (TEXT still reads every
+// message's header text).
 #pragma once
 
 #include <cstddef>

@@ -690,11 +690,27 @@ void Session::cmd_search(const Command& c) {
   }
   const auto& sel = std::get<Selected>(state_);
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
-  // Text keys: the exact substring test on the message's folded sidecar text (text_match.h).
-  const TextPredicate text = [this](const MessageEntry& m, const TextKey& key) -> Result<bool> {
+  // Text keys: the exact substring test on the message's folded sidecar text (text_match.h),
+  // for BODY only on the messages the index cannot rule out (body_candidates, asked once per
+  // needle). TEXT still reads every message's header text.
+  std::vector<std::pair<std::string, std::optional<index::SubstringCandidates>>> narrowed;
+  const auto may_contain = [&](const MessageEntry& m, const TextKey& key) {
+    auto it = std::find_if(narrowed.begin(), narrowed.end(),
+                           [&](const auto& n) { return n.first == key.needle; });
+    if (it == narrowed.end()) {
+      narrowed.emplace_back(key.needle, backend_.body_candidates(key.needle));
+      it = std::prev(narrowed.end());
+    }
+    return !it->second || it->second->may_contain(m.id);
+  };
+  const TextPredicate text = [&](const MessageEntry& m, const TextKey& key) -> Result<bool> {
+    if (key.where == TextKey::Where::kBody && !may_contain(m, key))
+      return false;
     auto t = backend_.searchable(m);
     if (!t)
       return t.error();
+    if (key.where == TextKey::Where::kText && !may_contain(m, key))
+      return matches_header_text(key, **t);
     return matches(key, **t);
   };
   auto found = evaluate_search(a.program.key, sel.mailbox, now, text);

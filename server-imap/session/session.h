@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "indexer/substring_narrower.h"
 #include "server-imap/protocol/command_parser.h"
 #include "server-imap/protocol/command_reader.h"
 #include "server-imap/protocol/limits.h"
@@ -69,6 +70,14 @@ class SessionBackend {
   virtual Result<std::shared_ptr<const SearchableMessage>> searchable(
       const MessageEntry& /*message*/) {
     return make_error(Code::kUnimplemented, "this backend has no message text for SEARCH");
+  }
+
+  // The messages whose BODY text may contain `folded_needle` (a superset of the matches, from
+  // the index: indexer/substring_narrower.h); nullopt when it cannot say (then every message
+  // is checked). Default: nullopt.
+  virtual std::optional<index::SubstringCandidates> body_candidates(
+      std::string_view /*folded_needle*/) {
+    return std::nullopt;
   }
 };
 

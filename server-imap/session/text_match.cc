@@ -138,7 +138,8 @@ bool contains(std::string_view haystack, std::string_view needle) noexcept {
 }
 
 std::size_t SearchableMessage::bytes() const noexcept {
-  std::size_t n = sizeof(*this) + header_text.capacity() + body.capacity();
+  std::size_t n =
+      sizeof(*this) + header_text.capacity() + nested_headers.capacity() + body.capacity();
   for (const auto& f : fields)
     n += sizeof(f) + f.name.capacity() + f.value.capacity();
   return n;
@@ -152,10 +153,13 @@ SearchableMessage make_searchable(const mime::ParsedMessage& message) {
     m.header_text.append(f.name).append(": ").append(f.value).push_back('\n');
     m.fields.push_back(std::move(f));
   }
+  fold_into(message.nested_header_text, m.nested_headers);
   fold_into(message.body_text, m.body);
-  if (!message.attachment_text.empty()) {
-    m.body.push_back('\n');
-    fold_into(message.attachment_text, m.body);
+  for (const std::string* more : {&message.attachment_text, &message.other_text}) {
+    if (!more->empty()) {
+      m.body.push_back('\n');
+      fold_into(*more, m.body);
+    }
   }
   return m;
 }
@@ -250,29 +254,20 @@ bool matches(const TextKey& key, const SearchableMessage& message) noexcept {
     case TextKey::Where::kBody:
       return contains(message.body, key.needle);
     case TextKey::Where::kText:
-      if (key.needle.find('\n') == std::string::npos) {
-        if (contains(message.header_text, key.needle))
-          return true;
-      } else {
-        for (const auto& f : message.fields) {  // never across two fields
-          if (contains(f.value, key.needle))
-            return true;
-        }
-      }
-      return contains(message.body, key.needle);
+      return matches_header_text(key, message) || contains(message.body, key.needle);
   }
   return false;
 }
 
-NeedleClass classify_needle(std::string_view folded_needle) noexcept {
-  if (folded_needle.empty() || folded_needle.size() > 64)
-    return NeedleClass::kOther;
-  for (const char c : folded_needle) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum)
-      return NeedleClass::kOther;
+bool matches_header_text(const TextKey& key, const SearchableMessage& message) noexcept {
+  if (key.needle.find('\n') == std::string::npos)
+    return contains(message.header_text, key.needle) ||
+           contains(message.nested_headers, key.needle);
+  for (const auto& f : message.fields) {  // never across two fields
+    if (contains(f.value, key.needle))
+      return true;
   }
-  return NeedleClass::kWord;
+  return false;
 }
 
 }  // namespace mailvault::imapd

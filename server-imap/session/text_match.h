@@ -15,10 +15,15 @@
 //   HEADER name value       every occurrence of the field `name` (ASCII case-insensitive);
 //                           an empty value matches when the field is present
 //   BODY                    body_text (text/plain parts, text of HTML parts without a plain
-//                           alternative, nested messages' headers and text) and
-//                           attachment_text (text/* attachments); other attachments are
-//                           skipped, as RFC 3501 allows
-//   TEXT                    the header ("Name: value" per field) or the BODY text
+//                           alternative, nested messages' text and main header fields),
+//                           attachment_text (text/* attachments) and other_text (the
+//                           alternatives not chosen); other attachments are skipped, as RFC
+//                           3501 allows; like Dovecot, not the other header fields of nested
+//                           messages. HTML is searched as
+//                           the text a reader sees (tags dropped, entities decoded), not as
+//                           its source as Dovecot does
+//   TEXT                    the header ("Name: value" per field), the header fields of
+//                           nested messages, or the BODY text
 // A match never spans two header fields or the header and the body.
 #pragma once
 
@@ -48,7 +53,8 @@ struct SearchableMessage {
 
   std::vector<Field> fields;  // top-level header fields in message order
   std::string header_text;    // "name: value\n" for every field (TEXT)
-  std::string body;           // folded body_text, "\n", attachment_text
+  std::string nested_headers;  // folded nested_header_text (TEXT only)
+  std::string body;           // folded body_text, attachment_text, other_text ("\n" between)
 
   // Approximate heap bytes, for cache accounting.
   [[nodiscard]] std::size_t bytes() const noexcept;
@@ -78,18 +84,7 @@ TextKey make_text_key(const SearchText& key);
 // The exact RFC 3501 answer for one message. Pure.
 bool matches(const TextKey& key, const SearchableMessage& message) noexcept;
 
-// What a needle lets the word index prove (the definite/maybe split of ARCHITECTURE.md): the
-// index holds lower-cased whole words, so only a needle that is itself one word in the
-// index's sense — ASCII letters and digits only, 1 to 64 bytes — has documents it can prove:
-// those holding the term `needle` (or a term starting with it) in the searched field contain
-// the needle. Every other message, and every message for any other needle (punctuation, white
-// space, non-ASCII, empty), is only a *maybe* and must be checked with matches(), because a
-// substring can sit inside a longer word. Pure.
-enum class NeedleClass : std::uint8_t {
-  kWord,   // one ASCII alphanumeric word: term / term-prefix hits are definite
-  kOther,  // no definite answer from the index
-};
-
-NeedleClass classify_needle(std::string_view folded_needle) noexcept;
+// The header half of a TEXT key: the needle in the header text (within one field). Pure.
+bool matches_header_text(const TextKey& key, const SearchableMessage& message) noexcept;
 
 }  // namespace mailvault::imapd

@@ -183,15 +183,5 @@ TEST(ParseHeaderBlock, UnfoldsAndDecodes) {
   EXPECT_EQ(fields[2].value, "");
 }
 
-TEST(ClassifyNeedle, DefiniteOnlyForOneAsciiWord) {
-  EXPECT_EQ(classify_needle("report"), NeedleClass::kWord);
-  EXPECT_EQ(classify_needle("x1"), NeedleClass::kWord);
-  EXPECT_EQ(classify_needle(""), NeedleClass::kOther);
-  EXPECT_EQ(classify_needle("two words"), NeedleClass::kOther);
-  EXPECT_EQ(classify_needle("a@b"), NeedleClass::kOther);
-  EXPECT_EQ(classify_needle("résumé"), NeedleClass::kOther);
-  EXPECT_EQ(classify_needle(std::string(65, 'a')), NeedleClass::kOther);
-}
-
 }  // namespace
 }  // namespace mailvault::imapd

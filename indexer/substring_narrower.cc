@@ -1,0 +1,240 @@
+#include "indexer/substring_narrower.h"
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include <xapian.h>
+
+#include "indexer/read_handle.h"
+#include "indexer/schema.h"
+
+namespace mailvault::index {
+namespace {
+
+bool is_ascii_alnum(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// The term dictionary of the body text at one index revision: every term of a field, each
+// followed by '\n' (terms never contain white space), so that a run is found by one scan of a
+// single buffer.
+struct Dictionary {
+  std::string prefix;  // the field's term prefix ("" for the body)
+  std::string terms;   // "term\n" for every term, without the prefix
+};
+
+struct Snapshot {
+  Xapian::doccount doccount = 0;  // documents when taken
+  std::vector<bool> covered;      // by message id: indexed when taken
+  std::vector<Dictionary> fields;
+};
+
+void set_bit(std::vector<bool>& bits, std::int64_t id) {
+  if (id < 0) {
+    return;
+  }
+  const auto i = static_cast<std::size_t>(id);
+  if (i >= bits.size()) {
+    bits.resize(std::max(i + 1, bits.size() * 2));
+  }
+  bits[i] = true;
+}
+
+Dictionary read_dictionary(Xapian::Database& db, std::string prefix) {
+  Dictionary d;
+  d.prefix = std::move(prefix);
+  if (!d.prefix.empty()) {
+    for (auto t = db.allterms_begin(d.prefix); t != db.allterms_end(d.prefix); ++t) {
+      const std::string term = *t;
+      d.terms.append(term, d.prefix.size()).push_back('\n');
+    }
+    return d;
+  }
+  // Unprefixed terms never start with an upper-case ASCII letter; prefixed ones always do.
+  for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+    const std::string term = *t;
+    if (!term.empty() && term.front() >= 'A' && term.front() <= 'Z') {
+      t.skip_to("[");  // the byte after 'Z': past every prefixed term
+      if (t == db.allterms_end()) {
+        break;
+      }
+      const std::string next = *t;
+      d.terms.append(next).push_back('\n');
+      continue;
+    }
+    d.terms.append(term).push_back('\n');
+  }
+  return d;
+}
+
+Snapshot take_snapshot(Xapian::Database& db) {
+  Snapshot s;
+  s.doccount = db.get_doccount();
+  const Xapian::valueno slot = slot_number(Slot::kSortKey);
+  for (auto v = db.valuestream_begin(slot); v != db.valuestream_end(slot); ++v) {
+    if (const auto id = decode_sort_key_id(*v)) {
+      set_bit(s.covered, to_int(*id));
+    }
+  }
+  s.fields.push_back(read_dictionary(db, std::string(prefix_of(IndexField::kBody))));
+  s.fields.push_back(read_dictionary(db, std::string(prefix_of(IndexField::kAttachmentText))));
+  return s;
+}
+
+// The full terms (with prefix) of the snapshot that contain `run`; nullopt when more than
+// `limit`.
+std::optional<std::vector<std::string>> terms_containing(const Snapshot& s, std::string_view run,
+                                                         std::size_t limit) {
+  std::vector<std::string> out;
+  for (const Dictionary& d : s.fields) {
+    const std::string_view all = d.terms;
+    std::size_t at = all.find(run);
+    while (at != std::string_view::npos) {
+      const std::size_t begin =
+          all.rfind('\n', at) == std::string_view::npos ? 0 : all.rfind('\n', at) + 1;
+      const std::size_t end = all.find('\n', at);
+      if (out.size() >= limit) {
+        return std::nullopt;
+      }
+      out.push_back(d.prefix + std::string(all.substr(begin, end - begin)));
+      at = all.find(run, end + 1);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::size_t SubstringCandidates::matched_count() const noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < matched_.size() && i < covered_.size(); ++i) {
+    n += (matched_[i] && covered_[i]) ? 1 : 0;
+  }
+  return n;
+}
+
+struct SubstringNarrower::Impl {
+  explicit Impl(std::filesystem::path dir) : handle(std::move(dir)) {}
+
+  std::mutex mu;
+  ReadHandle handle;
+  std::optional<Snapshot> snapshot;
+  std::uint64_t snapshot_generation = 0;
+
+  // Re-takes the snapshot when there is none, the index was reopened from scratch, shrank
+  // (a reindex), or grew by more than 5% (+100) since.
+  void refresh(Xapian::Database& db) {
+    const Xapian::doccount now = db.get_doccount();
+    const bool stale = !snapshot || snapshot_generation != handle.generation() ||
+                       now < snapshot->doccount ||
+                       now > snapshot->doccount + snapshot->doccount / 20 + 100;
+    if (stale) {
+      snapshot = take_snapshot(db);
+      snapshot_generation = handle.generation();
+    }
+  }
+
+  // The message ids of the live documents in `docids` (sorted, unique), read from the sort key.
+  static void mark_messages(Xapian::Database& db, const std::vector<Xapian::docid>& docids,
+                            std::vector<bool>& out) {
+    const Xapian::valueno slot = slot_number(Slot::kSortKey);
+    auto v = db.valuestream_begin(slot);
+    for (const Xapian::docid docid : docids) {
+      if (v == db.valuestream_end(slot)) {
+        break;
+      }
+      v.skip_to(docid);
+      if (v == db.valuestream_end(slot)) {
+        break;
+      }
+      if (v.get_docid() == docid) {
+        if (const auto id = decode_sort_key_id(*v)) {
+          set_bit(out, to_int(*id));
+        }
+      }
+    }
+  }
+
+  std::optional<SubstringCandidates> candidates(Xapian::Database& db,
+                                                const std::vector<std::string_view>& runs) {
+    refresh(db);
+    std::vector<std::string_view> by_length = runs;
+    std::stable_sort(by_length.begin(), by_length.end(),
+                     [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+    std::optional<std::vector<Xapian::docid>> result;  // sorted docids
+    for (const std::string_view run : by_length) {
+      auto terms = terms_containing(*snapshot, run, kMaxTerms);
+      if (!terms) {
+        continue;  // too common to narrow
+      }
+      terms->push_back(std::string(kUnindexedTextTerm));
+      std::vector<Xapian::docid> docs;
+      for (const std::string& term : *terms) {
+        for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) {
+          docs.push_back(*p);
+        }
+      }
+      std::sort(docs.begin(), docs.end());
+      docs.erase(std::unique(docs.begin(), docs.end()), docs.end());
+      if (result) {
+        std::vector<Xapian::docid> both;
+        std::set_intersection(result->begin(), result->end(), docs.begin(), docs.end(),
+                              std::back_inserter(both));
+        docs = std::move(both);
+      }
+      result = std::move(docs);
+    }
+    if (!result) {
+      return std::nullopt;
+    }
+    std::vector<bool> matched;
+    mark_messages(db, *result, matched);
+    return SubstringCandidates(snapshot->covered, std::move(matched));
+  }
+};
+
+SubstringNarrower::SubstringNarrower(std::filesystem::path index_dir)
+    : impl_(std::make_unique<Impl>(std::move(index_dir))) {}
+
+SubstringNarrower::~SubstringNarrower() = default;
+
+std::vector<std::string_view> SubstringNarrower::ascii_runs(std::string_view folded_needle) {
+  std::vector<std::string_view> runs;
+  std::size_t i = 0;
+  while (i < folded_needle.size()) {
+    if (!is_ascii_alnum(folded_needle[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < folded_needle.size() && is_ascii_alnum(folded_needle[end])) {
+      ++end;
+    }
+    runs.push_back(folded_needle.substr(i, end - i));
+    i = end;
+  }
+  return runs;
+}
+
+Result<std::optional<SubstringCandidates>> SubstringNarrower::body_candidates(
+    std::string_view folded_needle) {
+  const std::vector<std::string_view> runs = ascii_runs(folded_needle);
+  if (runs.empty()) {
+    return std::optional<SubstringCandidates>{};
+  }
+  for (const std::string_view run : runs) {
+    if (std::any_of(run.begin(), run.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      return Error{Code::kInvalidArgument, "substring candidates: the needle is not case-folded"};
+    }
+  }
+  const std::lock_guard lock(impl_->mu);
+  return impl_->handle.with_database<std::optional<SubstringCandidates>>(
+      [&](Xapian::Database& db) -> Result<std::optional<SubstringCandidates>> {
+        return impl_->candidates(db, runs);
+      },
+      std::optional<SubstringCandidates>{});
+}
+
+}  // namespace mailvault::index

@@ -1,0 +1,89 @@
+// SubstringNarrower: which messages may contain a substring of their body text, from the index,
+// for IMAP SEARCH BODY/TEXT (RFC 3501: a case-insensitive substring, never word matching). The
+// IMAP server checks every candidate on the message's decoded text (server-imap/session/
+// text_match.h) and skips the rest, so the answer is still exactly that of a scan; this only has
+// to return a *superset* of the matches, as small as the index can prove.
+//
+// Why a superset is sound (indexer/schema.h, "Substring candidates"): every ASCII letter and
+// digit of a document's body, other and attachment text lies inside one of its body (unprefixed)
+// or XAT terms, unless the document carries XUNINDEXED (text clipped or a long word skipped). A
+// needle's maximal runs of ASCII letters and digits are therefore each inside some term of every
+// document that contains the needle. For each run, the candidates are the documents holding a
+// term that contains the run (found by scanning a snapshot of the term dictionary), plus every
+// XUNINDEXED document; the runs' sets are intersected. Needles without such a run (punctuation
+// only, non-ASCII only) are not narrowed.
+//
+// Freshness: the term dictionary snapshot is taken at some index revision and re-taken when the
+// index has grown by more than a few percent. Documents are looked up in the live index, and any
+// message the snapshot did not cover (indexed later, or not yet indexed) is always a candidate,
+// so a stale snapshot costs speed, never results.
+//
+// Limits: a run contained in more than kMaxTerms terms (a letter or two) does not narrow; a
+// needle whose every run is like that gets nullopt (every message is a candidate).
+//
+// Thread-safe: one narrower serves every IMAP session (calls are serialised; each takes
+// milliseconds).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/base/ids.h"
+#include "core/base/result.h"
+
+namespace mailvault::index {
+
+// The answer for one needle: a message may contain it unless the index covered the message
+// and the message is not among the matches.
+class SubstringCandidates {
+ public:
+  SubstringCandidates(std::vector<bool> covered, std::vector<bool> matched)
+      : covered_(std::move(covered)), matched_(std::move(matched)) {}
+
+  [[nodiscard]] bool may_contain(MessageId id) const noexcept {
+    const auto i = static_cast<std::size_t>(to_int(id));
+    if (to_int(id) < 0 || i >= covered_.size() || !covered_[i]) {
+      return true;
+    }
+    return i < matched_.size() && matched_[i];
+  }
+
+  // Messages the index covered and that may contain the needle (for logs and tests).
+  [[nodiscard]] std::size_t matched_count() const noexcept;
+
+ private:
+  std::vector<bool> covered_;  // by message id
+  std::vector<bool> matched_;  // by message id
+};
+
+class SubstringNarrower {
+ public:
+  // A run must be in at most this many terms to narrow.
+  static constexpr std::size_t kMaxTerms = 2000;
+
+  // Never fails: the index is opened on first use (indexer/read_handle.h).
+  explicit SubstringNarrower(std::filesystem::path index_dir);
+  ~SubstringNarrower();
+  SubstringNarrower(const SubstringNarrower&) = delete;
+  SubstringNarrower& operator=(const SubstringNarrower&) = delete;
+
+  // Candidates for a needle already case-folded as the IMAP text keys fold it (ASCII letters
+  // lower-cased). nullopt: the index cannot narrow it (see above) or there is no index yet.
+  // Errors: the index cannot be read (kFailedPrecondition for another schema version...); the
+  // caller then scans.
+  Result<std::optional<SubstringCandidates>> body_candidates(std::string_view folded_needle);
+
+  // The ASCII letter/digit runs of a folded needle, in order. Pure.
+  static std::vector<std::string_view> ascii_runs(std::string_view folded_needle);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mailvault::index
