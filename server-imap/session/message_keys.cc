@@ -2,7 +2,8 @@
 
 #include <cstddef>
 
-#include "server-imap/session/text_match.h"
+#include "core/mime/casemap.h"
+#include "server-imap/session/envelope.h"
 
 namespace mailvault::imapd {
 
@@ -120,19 +121,33 @@ void strip_leaders(std::string& s, bool& reply) {
   }
 }
 
+// The first address's addr-mailbox. A group comes first as {group name, ""} (and text that is
+// no address as {text, ""}, core/mime/address.h): like the group marker of an IMAP address list,
+// whose mailbox is the group name, it sorts by that name.
 std::string first_mailbox(const std::vector<mime::Address>& list) {
   if (list.empty())
     return {};
-  const std::string& email = list.front().email;
-  const auto at = email.rfind('@');
-  return sort_fold(at == std::string::npos ? email : email.substr(0, at));
+  const auto& a = list.front();
+  if (a.email.empty())
+    return sort_fold(collapse_blanks(a.name));
+  const auto at = a.email.rfind('@');
+  return sort_fold(at == std::string::npos ? a.email : a.email.substr(0, at));
 }
 
+// The first address's display name (blanks collapsed and trimmed, as in ENVELOPE), or its
+// addr-spec when it has none.
 std::string first_display(const std::vector<mime::Address>& list) {
   if (list.empty())
     return {};
   const auto& a = list.front();
-  return sort_fold(a.name.empty() ? a.email : a.name);
+  auto name = collapse_blanks(a.name);
+  return sort_fold(name.empty() ? a.email : name);
+}
+
+// RFC 5322 msg-ids have an "@"; what lacks one ("<yes>", seen in real References) names no
+// message, and Dovecot ignores it too.
+bool is_msg_id(const std::string& id) noexcept {
+  return id.find('@') != std::string::npos;
 }
 
 }  // namespace
@@ -156,12 +171,7 @@ BaseSubject base_subject(std::string_view subject) {
 }
 
 std::string sort_fold(std::string_view utf8) {
-  std::string s = fold(utf8);
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z')
-      c = static_cast<char>(c - 32);
-  }
-  return s;
+  return mime::unicode_casemap_key(utf8);
 }
 
 std::size_t MessageKeys::bytes() const noexcept {
@@ -182,10 +192,13 @@ MessageKeys make_message_keys(const mime::ParsedMessage& message) {
   k.cc = first_mailbox(message.cc);
   k.display_from = first_display(message.from);
   k.display_to = first_display(message.to);
-  k.message_id = message.message_id;
-  if (!message.references.empty())
-    k.references = message.references;
-  else if (!message.in_reply_to.empty())
+  if (is_msg_id(message.message_id))
+    k.message_id = message.message_id;
+  for (const auto& r : message.references) {
+    if (is_msg_id(r))
+      k.references.push_back(r);
+  }
+  if (k.references.empty() && is_msg_id(message.in_reply_to))
     k.references.push_back(message.in_reply_to);
   return k;
 }

@@ -4,19 +4,21 @@
 // (text_match.h SearchableMessage), so that sorting and threading never parse MIME and every
 // comparison is a plain byte comparison of prepared keys.
 //
-// Comparison strings (sort_fold()): the decoded UTF-8 folded with fold() (text_match.h), then
-// ASCII letters upper-cased. RFC 5256 asks for i;unicode-casemap, which compares titlecased
-// strings; upper-casing ASCII gives the same order wherever ASCII letters meet ASCII punctuation
-// (`_` sorts after `Z`, as in Dovecot). Non-ASCII letters compare by their lower-cased UTF-8 bytes
-// (no decomposition): case-insensitive, but not the full i;unicode-casemap order.
+// Comparison strings (sort_fold()): the i;unicode-casemap key of the decoded UTF-8 that RFC 5256
+// asks for (RFC 5051: titlecase, then full decomposition; core/mime/casemap.h), so "Élan" sorts
+// with "elan" next to "Elba", and ASCII letters compare as upper case (`_` after `Z`).
 //
 // Base subject (base_subject()): RFC 5256 section 2.1 exactly, steps (1) to (6), on the decoded
 // subject; it also says whether a reply/forward marker was removed (subj-refwd, "(fwd)",
 // "[fwd: ...]"), which THREAD=REFERENCES step 5 needs.
 //
 // Addresses: FROM, TO, CC sort by the addr-mailbox (local part) of the first address of the
-// field (RFC 5256); DISPLAYFROM/DISPLAYTO by the decoded display name of the first address, or
-// its addr-spec when it has none (RFC 5957). An absent field or address sorts as "".
+// field (RFC 5256; a group first: its name, as the group marker of an IMAP address list);
+// DISPLAYFROM/DISPLAYTO by the decoded display name of the first address (blanks collapsed and
+// trimmed), or its addr-spec when it has none (RFC 5957). An absent field sorts as "".
+//
+// Message-IDs: the References msg-ids (or the In-Reply-To one) and the Message-ID count only
+// when they contain "@" (RFC 5322 msg-id; "<yes>" is seen in real References).
 //
 // Pure values and functions; thread-safe.
 #pragma once

@@ -72,6 +72,11 @@ TEST(BaseSubject, NonAsciiIsKept) {
 TEST(SortFold, CaseInsensitiveAndUpperAscii) {
   EXPECT_EQ(sort_fold("Hello"), "HELLO");
   EXPECT_EQ(sort_fold("ÜBER"), sort_fold("über"));
+  // i;unicode-casemap decomposes: accented letters sort with their base letter.
+  EXPECT_EQ(sort_fold("é"), "E\xcc\x81");
+  EXPECT_LT(sort_fold("André"), sort_fold("Andris"));
+  EXPECT_EQ(sort_fold("ﬁle"), "FILE");
+  EXPECT_EQ(sort_fold("a\xff"), "A\xff");  // not UTF-8: kept
   // Upper-cased ASCII puts '_' after letters, as titlecase comparison does.
   EXPECT_GT(sort_fold("_x"), sort_fold("zz"));
 }
@@ -94,6 +99,22 @@ TEST(MessageKeys, FromParsedMessage) {
   EXPECT_EQ(k.references, std::vector<std::string>{"id0@x"});
   m.references = {"a@x", "b@x"};
   EXPECT_EQ(make_message_keys(m).references, (std::vector<std::string>{"a@x", "b@x"}));
+}
+
+TEST(MessageKeys, GroupsBlanksAndMessageIdsWithoutAt) {
+  mime::ParsedMessage m;
+  m.to = {{"undisclosed-recipients", ""}};
+  m.from = {{"  via \t RT ", "rt@example.org"}};
+  m.message_id = "yes";
+  m.references = {"yes", "a@x"};
+  auto k = make_message_keys(m);
+  EXPECT_EQ(k.to, "UNDISCLOSED-RECIPIENTS");
+  EXPECT_EQ(k.display_from, "VIA RT");
+  EXPECT_EQ(k.message_id, "");
+  EXPECT_EQ(k.references, std::vector<std::string>{"a@x"});
+  m.references = {"yes"};
+  m.in_reply_to = "b@x";
+  EXPECT_EQ(make_message_keys(m).references, std::vector<std::string>{"b@x"});
 }
 
 }  // namespace

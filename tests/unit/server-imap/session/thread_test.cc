@@ -19,8 +19,10 @@ class ThreadTest : public ::testing::Test {
     keys_.reserve(msgs.size());
     for (const auto& m : msgs) {
       mime::ParsedMessage p;
-      p.message_id = m.id;
-      p.references = m.refs;
+      // Short names in the tables below; real msg-ids have an "@" (message_keys.h).
+      p.message_id = *m.id == '\0' ? "" : std::string{m.id} + "@x";
+      for (const auto& r : m.refs)
+        p.references.push_back(r + "@x");
       p.subject = m.subject;
       keys_.push_back(make_message_keys(p));
     }
