@@ -40,6 +40,21 @@ std::string_view code_for(const Error& e) noexcept {
   }
 }
 
+// Whether a SEARCH command line that did not parse asked for RETURN (... SAVE ...).
+bool asks_to_save(std::string_view text) {
+  std::string upper{text.substr(0, 200)};  // RETURN comes right after the command name
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z')
+      c = static_cast<char>(c - 32);
+  }
+  const auto ret = upper.find(" RETURN (");
+  if (ret == std::string::npos)
+    return false;
+  const auto close = upper.find(')', ret);
+  return upper.substr(ret, close == std::string::npos ? std::string::npos : close - ret)
+             .find("SAVE") != std::string::npos;
+}
+
 }  // namespace
 
 std::string decode_mailbox_name(std::string_view wire) {
@@ -218,6 +233,11 @@ void Session::handle_command_text(const std::string& text) {
     return;  // a stray empty line: nothing to answer (some clients send CRLF CRLF)
   auto parsed = parse_command(text, options_.limits);
   if (auto* err = std::get_if<CommandError>(&parsed)) {
+    // RFC 5182: a SEARCH RETURN (SAVE) that fails (BADCHARSET, syntax) leaves `$` empty.
+    auto* sel = std::get_if<Selected>(&state_);
+    if (sel != nullptr && err->spec != nullptr && err->spec->name.ends_with("SEARCH") &&
+        asks_to_save(text))
+      sel->mailbox.saved.clear();
     send(error_line(*err));
     return;
   }

@@ -257,6 +257,9 @@ TEST_F(SessionTest, SearchResSavesAndResets) {
   EXPECT_EQ(run("g UID SEARCH RETURN (SAVE MIN) ALL"),
             "* ESEARCH (TAG \"g\") UID MIN 3\r\ng OK UID SEARCH completed\r\n");
   EXPECT_EQ(run("h SEARCH NOT $"), "* SEARCH 2\r\nh OK SEARCH completed\r\n");
+  // A SAVE that fails, even in the parser (BADCHARSET), leaves $ empty.
+  EXPECT_EQ(run("h2 SEARCH RETURN (SAVE) CHARSET KOI8-R ALL").substr(0, 19), "h2 NO [BADCHARSET (");
+  EXPECT_EQ(run("h3 SEARCH $"), "* SEARCH\r\nh3 OK SEARCH completed\r\n");
   // A new EXAMINE (and CLOSE) forgets it.
   run("i EXAMINE \"All Mail\"");
   EXPECT_EQ(run("j SEARCH $"), "* SEARCH\r\nj OK SEARCH completed\r\n");
