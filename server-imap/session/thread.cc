@@ -9,6 +9,8 @@ namespace mailvault::imapd {
 
 namespace {
 
+constexpr int kMaxDepth = 1000;
+
 // A tree node during threading: msg indexes the input, -1 for a dummy.
 struct Node {
   int msg = -1;
@@ -53,6 +55,28 @@ class ContainerTable {
 
   void set_parent(int child, int p) { parent_[static_cast<std::size_t>(child)] = p; }
 
+  // Makes every container at a depth that is a positive multiple of max_depth a root, so that
+  // no tree is deeper than max_depth and the recursive steps below stay within the stack.
+  void split_deep_chains(int max_depth) {
+    std::vector<int> depth(parent_.size(), -1);
+    std::vector<int> path;
+    for (std::size_t c = 0; c < parent_.size(); ++c) {
+      int x = static_cast<int>(c);
+      while (x != -1 && depth[static_cast<std::size_t>(x)] == -1) {
+        path.push_back(x);
+        x = parent(x);
+      }
+      int d = x == -1 ? -1 : depth[static_cast<std::size_t>(x)];
+      for (auto it = path.rbegin(); it != path.rend(); ++it)
+        depth[static_cast<std::size_t>(*it)] = ++d;
+      path.clear();
+    }
+    for (std::size_t c = 0; c < parent_.size(); ++c) {
+      if (depth[c] > 0 && depth[c] % max_depth == 0)
+        parent_[c] = -1;
+    }
+  }
+
   // The roots with their subtrees; children in container creation order.
   [[nodiscard]] std::vector<Node> forest() const {
     std::vector<std::vector<int>> kids(parent_.size());
@@ -71,8 +95,7 @@ class ContainerTable {
   }
 
  private:
-  // Iterative would be safer for very deep chains; depth is bounded by loop-free parent
-  // chains, which References lengths bound (a few hundred at most in real mail).
+  // Recursion depth: at most kMaxDepth after split_deep_chains().
   Node build(int c, const std::vector<std::vector<int>>& kids) const {
     Node n{msg_[static_cast<std::size_t>(c)], {}};
     for (const int k : kids[static_cast<std::size_t>(c)])
@@ -256,6 +279,7 @@ std::vector<ThreadNode> thread_references(const std::vector<ThreadMessage>& mess
     else if (!table.is_in_chain(me, prev))
       table.set_parent(me, prev);
   }
+  table.split_deep_chains(kMaxDepth);
   auto roots = prune(table.forest(), true);
   SubjectGatherer(messages).run(roots);
   order_by_date(roots, messages);

@@ -105,6 +105,28 @@ TEST_F(ThreadTest, RootsWithTheSameSubjectAreGathered) {
   EXPECT_EQ(references({{"a", {}, "", 1}, {"b", {}, "Re:", 2}}), "(1)(2)");
 }
 
+TEST_F(ThreadTest, VeryDeepChainsAreSplitNotOverflowed) {
+  // 5,000 messages, each replying to the previous one: threads of at most 1,000 levels.
+  std::vector<std::string> ids;
+  std::vector<Msg> msgs;
+  ids.reserve(5000);
+  for (int i = 0; i < 5000; ++i)
+    ids.push_back("m" + std::to_string(i));
+  for (int i = 0; i < 5000; ++i) {
+    std::vector<std::string> refs;
+    if (i > 0)
+      refs.push_back(ids[static_cast<std::size_t>(i - 1)]);
+    msgs.push_back({ids[static_cast<std::size_t>(i)].c_str(), refs, "", i});
+  }
+  const auto threads = thread_references(input(msgs));
+  ASSERT_EQ(threads.size(), 5u);
+  std::size_t depth = 0;
+  for (const ThreadNode* n = &threads.front(); !n->children.empty(); n = &n->children.front())
+    ++depth;
+  EXPECT_EQ(depth, 999u);
+  EXPECT_EQ(threads[1].number, 1001u);
+}
+
 TEST_F(ThreadTest, OrderedSubject) {
   EXPECT_EQ(ordered({{"a", {}, "beta", 4},
                      {"b", {}, "Alpha", 3},
