@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
                    "seconds an IMAP client may stay silent before it is logged out")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd_serve->add_flag("--imap-store-ok", serve.imap_store_ok,
+                      "IMAP STORE answers OK without changing anything (for fetchmail), "
+                      "instead of NO [CANNOT]");
   cmd_serve->add_option("--roles", serve.roles, "comma-separated roles: ingest,index,api,imap")
       ->capture_default_str();
   cmd_serve->add_option("--index-threads", serve.index_threads,

@@ -204,6 +204,7 @@ int run_serve(const ServeOptions& options) {
     io.listen = options.imap_listen;
     io.max_connections = options.imap_max_connections;
     io.idle_timeout = std::chrono::seconds{options.imap_idle_timeout_seconds};
+    io.store_ok = options.imap_store_ok;
     auto srv = imapd::Server::start(io, *imap_backend);
     if (!srv) {
       if (grpc_server)

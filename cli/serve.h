@@ -28,6 +28,7 @@ struct ServeOptions {
   std::string imaps_listen = "127.0.0.1:1993";
   std::size_t imap_max_connections = 200;
   std::uint32_t imap_idle_timeout_seconds = 30 * 60;
+  bool imap_store_ok = false;  // IMAP STORE answers OK without effect instead of NO [CANNOT]
   std::string roles = "ingest,index,api,imap";
   std::size_t index_threads = 0;  // 0: one per core
   std::string language;           // empty: the index's own language ("english" for a new index)

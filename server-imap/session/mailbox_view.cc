@@ -125,7 +125,9 @@ bool has_keyword(const MessageFlags& flags, std::string_view keyword) noexcept {
 
 std::vector<std::size_t> Snapshot::resolve(const SequenceSet& set) const {
   std::vector<std::size_t> out;
-  if (set.is_saved() || messages.empty())
+  if (set.is_saved())
+    return saved;
+  if (messages.empty())
     return out;
   if (!set.is_uid()) {
     for (const auto& r : set.resolve(SeqNum{exists()})) {

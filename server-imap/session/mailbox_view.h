@@ -112,6 +112,9 @@ struct Snapshot {
   std::uint32_t uidvalidity = 0;
   std::uint32_t uidnext = 1;
   std::vector<MessageEntry> messages;
+  // The SEARCHRES saved result `$` (RFC 5182): indexes (ascending) that the last SEARCH RETURN
+  // (SAVE) on this snapshot saved; empty after SELECT/EXAMINE, as RFC 5182 requires.
+  std::vector<std::size_t> saved;
 
   [[nodiscard]] std::uint32_t exists() const noexcept {
     return static_cast<std::uint32_t>(messages.size());
@@ -123,7 +126,7 @@ struct Snapshot {
 
   // Indexes (0-based, ascending, unique) of the messages a set names: sequence numbers or
   // UIDs according to the set's kind; numbers that name no message are ignored. A saved set
-  // (`$`) names nothing (this slice has no SEARCHRES).
+  // (`$`) names the saved result.
   [[nodiscard]] std::vector<std::size_t> resolve(const SequenceSet& set) const;
 };
 

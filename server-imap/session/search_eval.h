@@ -40,7 +40,7 @@ namespace mailvault::imapd {
 // True when the tree has a text key (FROM TO CC BCC SUBJECT HEADER BODY TEXT).
 bool contains_text_keys(const SearchKey& key) noexcept;
 
-// True when the tree uses the saved result `$` (not supported yet).
+// True when the tree uses the saved result `$`.
 bool contains_saved_set(const SearchKey& key) noexcept;
 
 // True when the tree needs more than the snapshot: text keys or `$`.
@@ -53,7 +53,7 @@ using TextPredicate = std::function<Result<bool>(const MessageEntry&, const Text
 // The indexes (0-based, ascending) of the snapshot's messages that match. `now` (unix seconds)
 // is for OLDER/YOUNGER. `text` answers text keys; it is called only for messages the rest of
 // the tree has not already decided, at most once per text key and message, in snapshot order.
-// Returns the predicate's first error. `$` matches nothing (the session refuses it).
+// Returns the predicate's first error. `$` matches the snapshot's saved result.
 // Recursion depth is that of the tree, which the parser bounds (Limits::max_search_depth).
 Result<std::vector<std::size_t>> evaluate_search(const SearchKey& key, const Snapshot& snapshot,
                                                  std::int64_t now, const TextPredicate& text);

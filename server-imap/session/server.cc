@@ -181,6 +181,7 @@ struct Server::Impl {
     SessionOptions so;
     so.allow_plaintext = plaintext_allowed && loopback;
     so.failed_login_delay = options.failed_login_delay;
+    so.store_ok = options.store_ok;
     so.limits = options.limits;
     Session session(backend, so,
                     [this, fd](std::string_view bytes) { return write_all(fd, bytes); });

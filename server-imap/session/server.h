@@ -40,6 +40,7 @@ struct ServerOptions {
   std::chrono::milliseconds failed_login_delay{2000};
   // nullopt: true exactly when `listen` is a loopback address (127.0.0.0/8 or ::1).
   std::optional<bool> allow_plaintext_on_loopback;
+  bool store_ok = false;  // SessionOptions::store_ok
   Limits limits;
 };
 

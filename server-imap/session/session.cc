@@ -15,6 +15,8 @@
 #include "server-imap/session/envelope.h"
 #include "server-imap/session/message_text.h"
 #include "server-imap/session/search_eval.h"
+#include "server-imap/session/sort.h"
+#include "server-imap/session/thread.h"
 
 namespace mailvault::imapd {
 
@@ -36,6 +38,21 @@ std::string_view code_for(const Error& e) noexcept {
     default:
       return "SERVERBUG";
   }
+}
+
+// Whether a SEARCH command line that did not parse asked for RETURN (... SAVE ...).
+bool asks_to_save(std::string_view text) {
+  std::string upper{text.substr(0, 200)};  // RETURN comes right after the command name
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z')
+      c = static_cast<char>(c - 32);
+  }
+  const auto ret = upper.find(" RETURN (");
+  if (ret == std::string::npos)
+    return false;
+  const auto close = upper.find(')', ret);
+  return upper.substr(ret, close == std::string::npos ? std::string::npos : close - ret)
+             .find("SAVE") != std::string::npos;
 }
 
 }  // namespace
@@ -71,7 +88,9 @@ Session::Session(SessionBackend& backend, SessionOptions options, Send send)
       state_(NotAuthenticated{}) {}
 
 std::string Session::capabilities() const {
-  std::string caps = "IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN";
+  std::string caps =
+      "IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN ESEARCH SEARCHRES SORT "
+      "SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
   if (std::holds_alternative<NotAuthenticated>(state_))
     caps += options_.allow_plaintext ? " AUTH=PLAIN" : " LOGINDISABLED";
   return caps;
@@ -195,10 +214,12 @@ Session::Handler Session::find_route(std::string_view name) noexcept {
       Route{"UID SEARCH", &Session::cmd_search},
       Route{"STARTTLS", &Session::cmd_not_yet},
       Route{"IDLE", &Session::cmd_not_yet},
-      Route{"SORT", &Session::cmd_not_yet},
-      Route{"UID SORT", &Session::cmd_not_yet},
-      Route{"THREAD", &Session::cmd_not_yet},
-      Route{"UID THREAD", &Session::cmd_not_yet},
+      Route{"SORT", &Session::cmd_sort},
+      Route{"UID SORT", &Session::cmd_sort},
+      Route{"THREAD", &Session::cmd_thread},
+      Route{"UID THREAD", &Session::cmd_thread},
+      Route{"STORE", &Session::cmd_store},
+      Route{"UID STORE", &Session::cmd_store},
   };
   for (const auto& r : kRoutes) {
     if (r.name == name)
@@ -212,6 +233,11 @@ void Session::handle_command_text(const std::string& text) {
     return;  // a stray empty line: nothing to answer (some clients send CRLF CRLF)
   auto parsed = parse_command(text, options_.limits);
   if (auto* err = std::get_if<CommandError>(&parsed)) {
+    // RFC 5182: a SEARCH RETURN (SAVE) that fails (BADCHARSET, syntax) leaves `$` empty.
+    auto* sel = std::get_if<Selected>(&state_);
+    if (sel != nullptr && err->spec != nullptr && err->spec->name.ends_with("SEARCH") &&
+        asks_to_save(text))
+      sel->mailbox.saved.clear();
     send(error_line(*err));
     return;
   }
@@ -220,7 +246,8 @@ void Session::handle_command_text(const std::string& text) {
     bad(cmd.tag, fmt::format("{} is not allowed in this state", cmd.spec->name));
     return;
   }
-  if ((cmd.spec->flags & kChangesMail) != 0) {
+  const bool harmless_store = options_.store_ok && std::holds_alternative<StoreCommand>(cmd.args);
+  if ((cmd.spec->flags & kChangesMail) != 0 && !harmless_store) {
     no(cmd.tag, kCannot, "read-only archive");
     return;
   }
@@ -491,6 +518,14 @@ void Session::cmd_close(const Command& c) {
 
 namespace {
 
+void write_flags(ResponseWriter& w, const MessageFlags& f) {
+  w.atom("FLAGS").open_list();
+  const auto flags = format_flags(f);
+  if (!flags.empty())
+    w.atom(flags);
+  w.close_list();
+}
+
 bool needs_body(const std::vector<FetchItem>& items) {
   return std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
     switch (i.kind) {
@@ -614,14 +649,9 @@ void Session::cmd_fetch(const Command& c) {
             w.atom("UID").number(to_int(m.uid));
           uid_done = true;
           break;
-        case FetchItem::Kind::kFlags: {
-          w.atom("FLAGS").open_list();
-          const auto flags = format_flags(m.flags);
-          if (!flags.empty())
-            w.atom(flags);
-          w.close_list();
+        case FetchItem::Kind::kFlags:
+          write_flags(w, m.flags);
           break;
-        }
         case FetchItem::Kind::kInternalDate:
           w.atom("INTERNALDATE").string(format_internal_date(m.internal_date));
           break;
@@ -677,50 +707,90 @@ void Session::cmd_fetch(const Command& c) {
   ok(c.tag, "", fmt::format("{} completed", c.spec->name));
 }
 
-void Session::cmd_search(const Command& c) {
-  const auto& a = std::get<SearchCommand>(c.args);
-  const bool uid_form = (c.spec->flags & kUsesUid) != 0;
-  if (contains_saved_set(a.program.key)) {
-    no(c.tag, kCannot, "the saved search result $ is not supported");
-    return;
-  }
-  if (a.program.returns && a.program.returns->save) {
-    no(c.tag, kCannot, "SEARCH RETURN (SAVE) is not supported");
-    return;
-  }
+std::optional<std::vector<std::size_t>> Session::run_search(const Command& c,
+                                                            const SearchKey& key) {
   const auto& sel = std::get<Selected>(state_);
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
   // Text keys: the exact substring test on the message's folded sidecar text (text_match.h),
   // for BODY only on the messages the index cannot rule out (body_candidates, asked once per
   // needle). TEXT still reads every message's header text.
   std::vector<std::pair<std::string, std::optional<index::SubstringCandidates>>> narrowed;
-  const auto may_contain = [&](const MessageEntry& m, const TextKey& key) {
+  const auto may_contain = [&](const MessageEntry& m, const TextKey& k) {
     auto it = std::find_if(narrowed.begin(), narrowed.end(),
-                           [&](const auto& n) { return n.first == key.needle; });
+                           [&](const auto& n) { return n.first == k.needle; });
     if (it == narrowed.end()) {
-      narrowed.emplace_back(key.needle, backend_.body_candidates(key.needle));
+      narrowed.emplace_back(k.needle, backend_.body_candidates(k.needle));
       it = std::prev(narrowed.end());
     }
     return !it->second || it->second->may_contain(m.id);
   };
-  const TextPredicate text = [&](const MessageEntry& m, const TextKey& key) -> Result<bool> {
-    if (key.where == TextKey::Where::kBody && !may_contain(m, key))
+  const TextPredicate text = [&](const MessageEntry& m, const TextKey& k) -> Result<bool> {
+    if (k.where == TextKey::Where::kBody && !may_contain(m, k))
       return false;
     auto t = backend_.searchable(m);
     if (!t)
       return t.error();
-    if (key.where == TextKey::Where::kText && !may_contain(m, key))
-      return matches_header_text(key, **t);
-    return matches(key, **t);
+    if (k.where == TextKey::Where::kText && !may_contain(m, k))
+      return matches_header_text(k, **t);
+    return matches(k, **t);
   };
-  auto found = evaluate_search(a.program.key, sel.mailbox, now, text);
+  auto found = evaluate_search(key, sel.mailbox, now, text);
   if (!found && found.error().code == Code::kUnimplemented) {
     no(c.tag, kCannot, "text search keys are not supported yet");
-    return;
+    return std::nullopt;
   }
   if (!found) {
-    spdlog::warn("imap: SEARCH for {} failed: {}", sel.viewer.name, found.error().message);
+    spdlog::warn("imap: {} for {} failed: {}", c.spec->name, sel.viewer.name,
+                 found.error().message);
     no(c.tag, code_for(found.error()), "cannot search message text now");
+    return std::nullopt;
+  }
+  return std::move(*found);
+}
+
+std::optional<std::vector<std::shared_ptr<const SearchableMessage>>> Session::load_texts(
+    const Command& c, const std::vector<std::size_t>& indexes) {
+  const auto& sel = std::get<Selected>(state_);
+  std::vector<std::shared_ptr<const SearchableMessage>> out;
+  out.reserve(indexes.size());
+  for (const auto i : indexes) {
+    auto t = backend_.searchable(sel.mailbox.messages[i]);
+    if (!t) {
+      spdlog::warn("imap: {} for {} failed: {}", c.spec->name, sel.viewer.name, t.error().message);
+      no(c.tag, t.error().code == Code::kUnimplemented ? kCannot : code_for(t.error()),
+         "cannot read the sort keys of a message now");
+      return std::nullopt;
+    }
+    out.push_back(std::move(*t));
+  }
+  return out;
+}
+
+namespace {
+
+// RFC 5182 section 2.4: SAVE with MIN and/or MAX but neither ALL nor COUNT saves only those.
+std::vector<std::size_t> saved_part(std::vector<std::size_t> found, const SearchReturn& r) {
+  if (found.empty() || r.all || r.count || (!r.min && !r.max))
+    return found;
+  std::vector<std::size_t> out;
+  if (r.min)
+    out.push_back(found.front());
+  if (r.max && (!r.min || found.back() != found.front()))
+    out.push_back(found.back());
+  return out;
+}
+
+}  // namespace
+
+void Session::cmd_search(const Command& c) {
+  const auto& a = std::get<SearchCommand>(c.args);
+  const bool uid_form = (c.spec->flags & kUsesUid) != 0;
+  const bool save = a.program.returns && a.program.returns->save;
+  auto& sel = std::get<Selected>(state_);
+  auto found = run_search(c, a.program.key);
+  if (!found) {
+    if (save)
+      sel.mailbox.saved.clear();  // RFC 5182: a failed SAVE leaves $ empty
     return;
   }
   std::vector<std::uint32_t> numbers;
@@ -728,11 +798,96 @@ void Session::cmd_search(const Command& c) {
     numbers.push_back(uid_form ? to_int(sel.mailbox.messages[i].uid)
                                : static_cast<std::uint32_t>(i + 1));
   }
-  if (a.program.returns)
-    send(esearch_line(c.tag, uid_form, *a.program.returns, std::move(numbers)));
-  else
+  if (a.program.returns) {
+    const auto& r = *a.program.returns;
+    if (save)
+      sel.mailbox.saved = saved_part(std::move(*found), r);
+    // RETURN (SAVE) alone answers no ESEARCH (RFC 5182 section 2.1).
+    if (r.min || r.max || r.count || r.all)
+      send(esearch_line(c.tag, uid_form, r, std::move(numbers)));
+  } else {
     send(search_line(numbers));
+  }
   ok(c.tag, "", fmt::format("{} completed", c.spec->name));
+}
+
+void Session::cmd_sort(const Command& c) {
+  const auto& a = std::get<SortCommand>(c.args);
+  const bool uid_form = (c.spec->flags & kUsesUid) != 0;
+  auto found = run_search(c, a.program.key);
+  if (!found)
+    return;
+  std::vector<std::shared_ptr<const SearchableMessage>> texts;
+  if (needs_keys(a.criteria)) {
+    auto loaded = load_texts(c, *found);
+    if (!loaded)
+      return;
+    texts = std::move(*loaded);
+  }
+  const auto& sel = std::get<Selected>(state_);
+  std::vector<SortItem> items;
+  items.reserve(found->size());
+  for (std::size_t k = 0; k < found->size(); ++k) {
+    const auto i = (*found)[k];
+    items.push_back({i, &sel.mailbox.messages[i], texts.empty() ? nullptr : &texts[k]->keys});
+  }
+  sort_items(items, a.criteria);
+  std::string line = "* SORT";
+  for (const auto& item : items) {
+    line += ' ';
+    line += std::to_string(uid_form ? to_int(item.message->uid)
+                                    : static_cast<std::uint32_t>(item.index + 1));
+  }
+  line += "\r\n";
+  send(line);
+  ok(c.tag, "", fmt::format("{} completed", c.spec->name));
+}
+
+void Session::cmd_thread(const Command& c) {
+  const auto& a = std::get<ThreadCommand>(c.args);
+  const bool uid_form = (c.spec->flags & kUsesUid) != 0;
+  auto found = run_search(c, a.program.key);
+  if (!found)
+    return;
+  auto texts = load_texts(c, *found);
+  if (!texts)
+    return;
+  const auto& sel = std::get<Selected>(state_);
+  std::vector<ThreadMessage> messages;
+  messages.reserve(found->size());
+  for (std::size_t k = 0; k < found->size(); ++k) {
+    const auto& m = sel.mailbox.messages[(*found)[k]];
+    messages.push_back({uid_form ? to_int(m.uid) : static_cast<std::uint32_t>((*found)[k] + 1),
+                        sent_date(m), &(*texts)[k]->keys});
+  }
+  const auto threads = a.algorithm == ThreadCommand::Algorithm::kReferences
+                           ? thread_references(messages)
+                           : thread_ordered_subject(messages);
+  const auto list = format_threads(threads);
+  send(fmt::format("* THREAD{}{}\r\n", list.empty() ? "" : " ", list));
+  ok(c.tag, "", fmt::format("{} completed", c.spec->name));
+}
+
+void Session::cmd_store(const Command& c) {
+  // Only reached with SessionOptions::store_ok: nothing changes, the client is told the flags
+  // as they are (RFC 3501 lets the server answer with the flags it actually has).
+  const auto& a = std::get<StoreCommand>(c.args);
+  const bool uid_form = (c.spec->flags & kUsesUid) != 0;
+  const auto& sel = std::get<Selected>(state_);
+  if (!a.silent) {
+    for (const auto index : sel.mailbox.resolve(a.set)) {
+      const MessageEntry& m = sel.mailbox.messages[index];
+      ResponseWriter w;
+      w.untagged().number(index + 1).atom("FETCH").open_list();
+      if (uid_form)
+        w.atom("UID").number(to_int(m.uid));
+      write_flags(w, m.flags);
+      w.close_list().end_line();
+      if (!send(w))
+        return;
+    }
+  }
+  ok(c.tag, "", fmt::format("{} completed; the read-only archive keeps its flags", c.spec->name));
 }
 
 }  // namespace mailvault::imapd

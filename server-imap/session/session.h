@@ -20,8 +20,12 @@
 // [.NOT], TEXT and MIME, BINARY[part]<partial>/BINARY.PEEK/BINARY.SIZE with NO [UNKNOWN-CTE];
 // see body_structure.h and envelope.h)
 // SEARCH/UID SEARCH (every key, text keys exactly as search_eval.h describes; ESEARCH RETURN
-// MIN MAX COUNT ALL). Parsed but answered NO [CANNOT] for now: STARTTLS IDLE SORT THREAD,
-// `$` in SEARCH.
+// MIN MAX COUNT ALL SAVE), SEARCHRES `$` (RFC 5182: the saved result lives in the Snapshot, so
+// SELECT/EXAMINE/CLOSE reset it), SORT/UID SORT (sort.h) and THREAD/UID THREAD REFERENCES and
+// ORDEREDSUBJECT (thread.h) with keys from the cached message text (message_keys.h), STORE/UID
+// STORE answered NO [CANNOT], or with SessionOptions::store_ok OK without effect (the
+// unchanged FLAGS as untagged FETCH unless .SILENT). Parsed but answered NO [CANNOT] for now:
+// STARTTLS IDLE.
 //
 // Thread safety: none; one Session per connection, driven by one thread. Backend calls block
 // (database, blob store); a failed login sleeps failed_login_delay in on_input().
@@ -87,6 +91,9 @@ struct SessionOptions {
   bool allow_plaintext = true;
   std::chrono::milliseconds failed_login_delay{2000};
   int max_failed_logins = 3;  // then BYE
+  // STORE answers OK without changing anything (clients such as fetchmail insist on marking
+  // messages seen); otherwise NO [CANNOT] like every other write.
+  bool store_ok = false;
   Limits limits;
 };
 
@@ -165,11 +172,20 @@ class Session {
   void cmd_close(const Command& c);
   void cmd_fetch(const Command& c);
   void cmd_search(const Command& c);
+  void cmd_sort(const Command& c);
+  void cmd_thread(const Command& c);
+  void cmd_store(const Command& c);
   void cmd_not_yet(const Command& c);
 
   void list_like(const Command& c, std::string_view reference,
                  const std::vector<std::string>& patterns, bool lsub);
   static Handler find_route(std::string_view name) noexcept;
+  // The snapshot indexes matching `key`, or nullopt after answering NO.
+  std::optional<std::vector<std::size_t>> run_search(const Command& c, const SearchKey& key);
+  // The cached text (and SORT/THREAD keys) of these snapshot messages, or nullopt after
+  // answering NO.
+  std::optional<std::vector<std::shared_ptr<const SearchableMessage>>> load_texts(
+      const Command& c, const std::vector<std::size_t>& indexes);
 
   SessionBackend& backend_;
   SessionOptions options_;

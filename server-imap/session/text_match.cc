@@ -138,8 +138,8 @@ bool contains(std::string_view haystack, std::string_view needle) noexcept {
 }
 
 std::size_t SearchableMessage::bytes() const noexcept {
-  std::size_t n =
-      sizeof(*this) + header_text.capacity() + nested_headers.capacity() + body.capacity();
+  std::size_t n = sizeof(*this) + header_text.capacity() + nested_headers.capacity() +
+                  body.capacity() + keys.bytes();
   for (const auto& f : fields)
     n += sizeof(f) + f.name.capacity() + f.value.capacity();
   return n;
@@ -147,6 +147,7 @@ std::size_t SearchableMessage::bytes() const noexcept {
 
 SearchableMessage make_searchable(const mime::ParsedMessage& message) {
   SearchableMessage m;
+  m.keys = make_message_keys(message);
   m.fields.reserve(message.headers.size());
   for (const auto& h : message.headers) {
     SearchableMessage::Field f{lower_ascii(h.name), fold(h.value)};

@@ -34,6 +34,7 @@
 
 #include "core/mime/parsed_message.h"
 #include "server-imap/protocol/search_keys.h"
+#include "server-imap/session/message_keys.h"
 
 namespace mailvault::imapd {
 
@@ -44,7 +45,8 @@ std::string fold(std::string_view utf8);
 // everywhere. Pure.
 bool contains(std::string_view haystack, std::string_view needle) noexcept;
 
-// One message's searchable text, folded once and then matched by many keys.
+// One message's searchable text, folded once and then matched by many keys, with the keys
+// SORT and THREAD use (message_keys.h).
 struct SearchableMessage {
   struct Field {
     std::string name;   // ASCII lower-case field name
@@ -55,6 +57,7 @@ struct SearchableMessage {
   std::string header_text;    // "name: value\n" for every field (TEXT)
   std::string nested_headers;  // folded nested_header_text (TEXT only)
   std::string body;           // folded body_text, attachment_text, other_text ("\n" between)
+  MessageKeys keys;           // for SORT and THREAD, cached with the text
 
   // Approximate heap bytes, for cache accounting.
   [[nodiscard]] std::size_t bytes() const noexcept;

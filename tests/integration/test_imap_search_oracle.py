@@ -1,13 +1,8 @@
 """IMAP SEARCH with Dovecot as the oracle: the same real mail served by a private Dovecot without
 FTS (which then answers every SEARCH by an exact scan) and by mailvault's IMAP server; every
 SEARCH command below must match the same set of messages on both, compared by the SHA-256 of
-BODY.PEEK[] (UIDs differ between the two servers).
-
-Corpus: every message of ../shared/corpora (MANIFEST.tsv) outside the SpamAssassin set plus a
-sample of that set, CRLF-normalised and deduplicated (≥ 300 messages), with the same mtime on
-both sides so that INTERNALDATE agrees (Dovecot's Maildir and `mailvault import` both take it
-from the file's mtime). mailvault gets them through `mailvault import` of a Maildir, and an
-auditor user searches `All Mail`.
+BODY.PEEK[] (UIDs differ between the two servers). The corpus and both servers are set up by
+imap_oracle.OracleCase (shared with test_imap_sort_thread_oracle).
 
 Commands cover every text key (FROM TO CC BCC SUBJECT HEADER BODY TEXT), HEADER on a field no
 index keeps and with an empty value, substrings inside words, 1- and 2-character strings, case
@@ -22,20 +17,12 @@ Run with MAILVAULT_TIMINGS=1 to print both servers' latency per command.
 import hashlib
 import json
 import os
-import re
 import time
 import unittest
 
 import dovecot
 import harness
-import test_ingest_imap
-
-PASSWORD = "audit-pw-3"
-SPAMASSASSIN_SAMPLE = 150
-
-
-class Literal(bytes):
-    """A search argument sent as an IMAP synchronising literal."""
+from imap_oracle import Literal, OracleCase, send_command, sha_by_uid
 
 
 # (name, program): program is a list of arguments; Literal pieces are sent as literals.
@@ -129,153 +116,19 @@ EXCEPTIONS = {
 }
 
 
-def crlf(data):
-    return re.sub(rb"\r?\n", b"\r\n", data)
-
-
-def oracle_messages():
-    msgs = test_ingest_imap.corpus_messages()
-    # MANIFEST order: the SpamAssassin set is the large majority; keep every other message and
-    # an even sample of it.
-    root = harness.corpora_dir()
-    with open(os.path.join(root, "MANIFEST.tsv"), encoding="utf-8") as fh:
-        next(fh)
-        names = [line.split("\t", 1)[0] for line in fh]
-    assert len(names) >= len(msgs)
-    spam = [m for n, m in zip(names, msgs) if n.startswith("spamassassin")]
-    other = [m for n, m in zip(names, msgs) if not n.startswith("spamassassin")]
-    step = max(1, len(spam) // SPAMASSASSIN_SAMPLE)
-    chosen = other + spam[::step][:SPAMASSASSIN_SAMPLE]
-    out, seen = [], set()
-    for m in chosen:
-        m = crlf(m)
-        if not re.match(rb"[!-9;-~]+[ \t]*:", m):
-            continue  # not a message (no header field first): mailvault refuses to archive it
-        h = hashlib.sha256(m).hexdigest()
-        if h not in seen:
-            seen.add(h)
-            out.append(m)
-    return out
-
-
-def mtime_of(i):
-    # 2020-12-01 plus 7 hours per message: spans days and months on both sides of the dates
-    # used above, never near midnight (INTERNALDATE days are then zone-proof).
-    return 1606824000 + i * 7 * 3600
-
-
 def raw_search(m, tag, program):
     """Sends `tag UID SEARCH program` on imaplib connection m; returns (status line, set of
     UIDs)."""
-    buf = tag + b" UID SEARCH"
-    for arg in program:
-        if isinstance(arg, Literal):
-            m.send(buf + b" {%d}\r\n" % len(arg))
-            cont = m.readline()
-            if not cont.startswith(b"+"):
-                raise AssertionError("no continuation for a literal: %r" % cont)
-            buf = bytes(arg)
-        else:
-            buf += b" " + arg.encode()
-    m.send(buf + b"\r\n")
+    status, lines = send_command(m, tag, b"UID SEARCH", program)
     uids = set()
-    while True:
-        line = m.readline().rstrip(b"\r\n")
+    for line in lines:
         if line.startswith(b"* SEARCH"):
             uids.update(int(x) for x in line.split()[2:])
-        elif line.startswith(tag + b" "):
-            return line, uids
-
-
-def sha_by_uid(m):
-    typ, data = m.uid("FETCH", "1:*", "(UID BODY.PEEK[])")
-    assert typ == "OK", data
-    out = {}
-    for item in data:
-        if isinstance(item, tuple):
-            uid = int(re.search(rb"UID (\d+)", item[0]).group(1))
-            out[uid] = hashlib.sha256(item[1]).hexdigest()
-    return out
+    return status, uids
 
 
 @unittest.skipIf(dovecot.dovecot_available(), dovecot.dovecot_available() or "")
-class ImapSearchOracle(harness.MailvaultTestCase):
-    @classmethod
-    def setUpClass(cls):
-        if harness.corpora_dir() is None:
-            raise unittest.SkipTest("real-mail corpora not found (expected $MAILVAULT_SOURCE_DIR/"
-                                    "../shared/corpora with MANIFEST.tsv); the oracle needs them")
-        cls.msgs = oracle_messages()
-        assert len(cls.msgs) >= 300, len(cls.msgs)
-        cls.tmp = harness.make_tempdir()
-        cls.dv = dovecot.Dovecot(os.path.join(cls.tmp, "dovecot")).start()
-        harness.ACTIVE_LOGS.append(("dovecot", cls.dv.log_path))
-        cls.dv.add_user("audra", PASSWORD)
-        cls.dv.append("audra", "INBOX", cls.msgs)
-        new_dir = os.path.join(cls.dv.folder_path("audra", "INBOX"), "new")
-        names = sorted(os.listdir(new_dir), key=lambda n: (int(n.split(".")[0]),
-                                                           int(n.split(".M")[1].split("P")[0])))
-        assert len(names) == len(cls.msgs)
-        for i, n in enumerate(names):
-            os.utime(os.path.join(new_dir, n), (mtime_of(i), mtime_of(i)))
-
-        maildir = os.path.join(cls.tmp, "in", "maildir")
-        for d in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(maildir, d))
-        for i, data in enumerate(cls.msgs):
-            path = os.path.join(maildir, "cur", "%d.M%dP1.oracle:2," % (1600000000 + i, i))
-            with open(path, "wb") as fh:
-                fh.write(data)
-            os.utime(path, (mtime_of(i), mtime_of(i)))
-
-        cls.pg = harness.Postgres(os.path.join(cls.tmp, "pg")).start()
-        cls.dburl = cls.pg.create_database()
-        cls.data = os.path.join(cls.tmp, "data")
-        cls.server = harness.Server(cls.data, database_url=cls.dburl,
-                                    extra_args=["--imap-listen", "127.0.0.1:0"])
-        try:
-            cls.server.start()
-            path = os.path.join(cls.data, "imap.address")
-            addr = harness.wait_for(lambda: harness._read_first_line(path), harness.slow(60),
-                                    what="imap.address")
-            cls.imap_port = int(addr.rpartition(":")[2])
-            r = cls.server.cli("import", maildir, "--json", timeout=harness.slow(600))
-            assert r.returncode == 0, r.describe()
-            r = harness.run_cli(["user", "add", "audra", "--data-dir", cls.data, "--role",
-                                 "auditor", "--password-stdin"], input=(PASSWORD + "\n").encode())
-            assert r.returncode == 0, r.describe()
-            # With the index complete, BODY and TEXT read only the candidates the index gives
-            # (indexer/substring_narrower.h): the answers below then also check that narrowing
-            # never drops a match.
-            harness.wait_index_caught_up_cli(cls.data)
-        except Exception:
-            cls.server.stop()
-            cls.pg.cleanup()
-            cls.dv.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop_checked()
-        finally:
-            cls.pg.cleanup()
-            cls.dv.stop()
-            harness.remove_tree(cls.tmp)
-
-    def connect(self):
-        import imaplib
-        mv = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=120)
-        mv.login("audra", PASSWORD)
-        typ, data = mv.select('"All Mail"', readonly=True)
-        self.assertEqual(typ, "OK", data)
-        dv = self.dv.imap("audra")
-        typ, data = dv.select("INBOX", readonly=True)
-        self.assertEqual(typ, "OK", data)
-        for m in (mv, dv):
-            self.addCleanup(m.logout)
-        return mv, dv
-
+class ImapSearchOracle(OracleCase):
     def test_search_matches_dovecot(self):
         mv, dv = self.connect()
         mv_sha, dv_sha = sha_by_uid(mv), sha_by_uid(dv)

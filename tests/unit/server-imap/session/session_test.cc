@@ -93,13 +93,15 @@ TEST_F(SessionTest, GreetingCarriesCapabilities) {
   s.start();
   EXPECT_EQ(greeting,
             "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN "
+            "ESEARCH SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
             "AUTH=PLAIN] mailvault ready\r\n");
 }
 
 TEST_F(SessionTest, LoginAndWrongPassword) {
   EXPECT_EQ(run("a LOGIN alice wrong"), "a NO [AUTHENTICATIONFAILED] invalid credentials\r\n");
   EXPECT_EQ(run("b LOGIN alice secret"),
-            "b OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN] "
+            "b OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN "
+            "ESEARCH SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES] "
             "LOGIN completed\r\n");
   EXPECT_TRUE(std::holds_alternative<Authenticated>(session_->state()));
 }
@@ -238,6 +240,68 @@ TEST_F(SessionTest, SearchAndUidSearch) {
             "* ESEARCH (TAG \"d\") UID MIN 3 COUNT 2\r\nd OK UID SEARCH completed\r\n");
   EXPECT_EQ(run("e SEARCH SUBJECT x"), "e NO [CANNOT] text search keys are not supported yet\r\n");
   EXPECT_EQ(run("f SEARCH CHARSET KOI8-R ALL").substr(0, 19), "f NO [BADCHARSET (U");
+}
+
+TEST_F(SessionTest, SearchResSavesAndResets) {
+  login();
+  run("a EXAMINE \"All Mail\"");
+  // Before any SAVE, $ is empty.
+  EXPECT_EQ(run("b SEARCH $"), "* SEARCH\r\nb OK SEARCH completed\r\n");
+  // SAVE alone answers no ESEARCH.
+  EXPECT_EQ(run("c SEARCH RETURN (SAVE) UNSEEN"), "c OK SEARCH completed\r\n");
+  EXPECT_EQ(run("d UID SEARCH $"), "* SEARCH 7\r\nd OK UID SEARCH completed\r\n");
+  EXPECT_EQ(run("e FETCH $ (UID)"), "* 2 FETCH (UID 7)\r\ne OK FETCH completed\r\n");
+  EXPECT_EQ(run("f UID SORT (REVERSE ARRIVAL) UTF-8 OR $ SEEN"),
+            "* SORT 7 3\r\nf OK UID SORT completed\r\n");
+  // SAVE with MIN saves the minimum only; with other options an ESEARCH is sent.
+  EXPECT_EQ(run("g UID SEARCH RETURN (SAVE MIN) ALL"),
+            "* ESEARCH (TAG \"g\") UID MIN 3\r\ng OK UID SEARCH completed\r\n");
+  EXPECT_EQ(run("h SEARCH NOT $"), "* SEARCH 2\r\nh OK SEARCH completed\r\n");
+  // A SAVE that fails, even in the parser (BADCHARSET), leaves $ empty.
+  EXPECT_EQ(run("h2 SEARCH RETURN (SAVE) CHARSET KOI8-R ALL").substr(0, 19), "h2 NO [BADCHARSET (");
+  EXPECT_EQ(run("h3 SEARCH $"), "* SEARCH\r\nh3 OK SEARCH completed\r\n");
+  // A new EXAMINE (and CLOSE) forgets it.
+  run("i EXAMINE \"All Mail\"");
+  EXPECT_EQ(run("j SEARCH $"), "* SEARCH\r\nj OK SEARCH completed\r\n");
+}
+
+TEST_F(SessionTest, SortWithoutTextKeys) {
+  login();
+  run("a EXAMINE \"All Mail\"");
+  EXPECT_EQ(run("b SORT (REVERSE SIZE) UTF-8 ALL"), "* SORT 2 1\r\nb OK SORT completed\r\n");
+  EXPECT_EQ(run("c UID SORT (ARRIVAL) US-ASCII ALL"), "* SORT 3 7\r\nc OK UID SORT completed\r\n");
+  EXPECT_EQ(run("d SORT (DATE) UTF-8 LARGER 100000"), "* SORT\r\nd OK SORT completed\r\n");
+  // This backend has no message text: keys that need it are refused.
+  EXPECT_EQ(run("e SORT (SUBJECT) UTF-8 ALL").substr(0, 13), "e NO [CANNOT]");
+  EXPECT_EQ(run("f THREAD REFERENCES UTF-8 ALL").substr(0, 13), "f NO [CANNOT]");
+}
+
+TEST_F(SessionTest, StoreAnswersOkWithoutEffectWhenConfigured) {
+  SessionOptions o;
+  o.failed_login_delay = std::chrono::milliseconds{0};
+  o.store_ok = true;
+  std::string out;
+  Session s(backend_, o, [&](std::string_view b) {
+    out += b;
+    return true;
+  });
+  auto run_s = [&](const std::string& line) {
+    out.clear();
+    s.on_input(line + "\r\n");
+    return out;
+  };
+  run_s("a LOGIN alice secret");
+  run_s("b SELECT \"All Mail\"");
+  EXPECT_EQ(run_s("c STORE 1:* +FLAGS (\\Seen)"),
+            "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (FLAGS ())\r\n"
+            "c OK STORE completed; the read-only archive keeps its flags\r\n");
+  EXPECT_EQ(run_s("d UID STORE 7 FLAGS.SILENT (\\Deleted)"),
+            "d OK UID STORE completed; the read-only archive keeps its flags\r\n");
+  EXPECT_EQ(run_s("e UID STORE 7 -FLAGS (\\Seen)"),
+            "* 2 FETCH (UID 7 FLAGS ())\r\n"
+            "e OK UID STORE completed; the read-only archive keeps its flags\r\n");
+  EXPECT_EQ(run_s("f FETCH 2 (FLAGS)"), "* 2 FETCH (FLAGS ())\r\nf OK FETCH completed\r\n");
+  EXPECT_EQ(run_s("g COPY 1 x"), "g NO [CANNOT] read-only archive\r\n");
 }
 
 TEST_F(SessionTest, WriteCommandsAreRefused) {
