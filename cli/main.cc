@@ -70,6 +70,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cmd_serve->add_option("--index-threads", serve.index_threads,
                         "threads building index documents (0: one per core)");
+  cmd_serve
+      ->add_option("--index-batch", serve.index_batch,
+                   "messages per index commit when a backlog is waiting (fewer, larger commits "
+                   "index faster and use more memory)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   cmd_serve->add_option(
       "--language", serve.language,
       "stemming language of a new index, or none (default: the index's own, else english)");

@@ -149,7 +149,10 @@ int run_serve(const ServeOptions& options) {
     if (!w)
       return fail(w.error());
     writer = std::make_unique<index::IndexWriter>(std::move(*w));
-    consumer = std::make_unique<index::QueueConsumer>(*s.pool, *s.archive, *writer, *s.workers);
+    index::QueueConsumerOptions qo;
+    qo.batch_size = options.index_batch;
+    consumer =
+        std::make_unique<index::QueueConsumer>(*s.pool, *s.archive, *writer, *s.workers, qo);
     indexer_thread = std::thread([&] { consumer->run(stop_indexer); });
     spdlog::info("indexer running (index in {})", index_dir.string());
   }

@@ -33,6 +33,7 @@ struct ServeOptions {
   std::size_t index_threads = 0;  // 0: one per core
   std::string language;           // empty: the index's own language ("english" for a new index)
   std::size_t ingest_concurrency = 4;  // accounts synced at once by this process
+  std::size_t index_batch = 1000;      // messages per index commit at most
   std::string master_key;              // 64 hex digits (--master-key / $MAILVAULT_MASTER_KEY)
   std::string master_key_file;         // default <data-dir>/master.key
 };
