@@ -126,6 +126,7 @@ class AsioConnection final : public Connection {
   Result<std::string> read_line(std::size_t max_bytes) override;
   Status read_exact(std::size_t n, std::string& out) override;
   Status write_all(std::string_view bytes) override;
+  Result<bool> wait_readable(std::chrono::milliseconds timeout) override;
   Status start_tls() override;
 
   [[nodiscard]] bool tls_active() const override { return ssl_ != nullptr; }
@@ -596,6 +597,37 @@ Status AsioConnection::write_all(std::string_view bytes) {
     return fail(io_error(ec, timed_out, "writing to"));
   }
   return ok_status();
+}
+
+Result<bool> AsioConnection::wait_readable(std::chrono::milliseconds timeout) {
+  if (auto st = usable(); !st) {
+    return st.error();
+  }
+  if (begin_ < end_ || (ssl_ && SSL_pending(ssl_->native_handle()) > 0)) {
+    return true;
+  }
+  // Not run(): its timeout closes the socket, and here running out of time is an answer.
+  std::optional<std::error_code> result;
+  socket_.async_wait(tcp::socket::wait_read, [&result](const std::error_code& ec) { result = ec; });
+  io_.restart();
+  io_.run_for(timeout);
+  const bool timed_out = !result;
+  if (timed_out) {
+    std::error_code ignored;
+    socket_.cancel(ignored);
+    io_.restart();
+    io_.run();  // the wait completes with operation_aborted; the socket stays open
+  }
+  if (closed_.load()) {
+    return make_error(Code::kCancelled, "connection to " + endpoint_ + " was closed");
+  }
+  if (timed_out) {
+    return false;
+  }
+  if (*result) {
+    return fail(io_error(*result, false, "waiting for data from")).error();
+  }
+  return true;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The client against a real Dovecot 2.3 (tests/integration/dovecot.py): LIST with nested and
 // non-ASCII folders, EXAMINE, uids_from, fetch equal (SHA-256) to what Dovecot serves for several
 // batch/pipeline settings, include/exclude, wrong password, STARTTLS and imaps verified with the
-// test CA, IDLE woken by an APPEND from another connection, a connection cut mid-fetch.
+// test CA, IDLE woken by an APPEND from another connection, ended by DONE after its time or by
+// close() from another thread, a connection cut mid-fetch.
 // DISABLED_FetchRate is the timed driver (run with --gtest_also_run_disabled_tests).
 #include <algorithm>
 #include <chrono>
@@ -316,11 +317,34 @@ TEST_F(IngestImapDovecotTest, IdleTimesOutWithoutNewMail) {
   ASSERT_TRUE(woke) << woke.error().message;
   EXPECT_FALSE(*woke);
   EXPECT_LT(waited, std::chrono::seconds(5));
-  // The current net::Connection contract ends the wait by closing (see client.h).
+  // DONE ended the command: the client stays usable, and IDLE can be issued again.
   auto after = client->uids_from(1);
-  ASSERT_FALSE(after);
-  EXPECT_EQ(after.error().code, Code::kUnavailable);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_TRUE(after->empty());
+  auto again = client->idle(std::chrono::milliseconds(200));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(*again);
   EXPECT_TRUE(client->logout());
+}
+
+TEST_F(IngestImapDovecotTest, IdleStopsWhenTheConnectionIsClosedFromAnotherThread) {
+  auto connection = net::Connection::open(options());
+  ASSERT_TRUE(connection) << connection.error().message;
+  net::Connection* raw = connection->get();
+  auto client = Client::connect(std::move(*connection), net::TlsMode::kNone, "dovecot");
+  ASSERT_TRUE(client) << client.error().message;
+  ASSERT_TRUE((*client)->authenticate(creds()));
+  Mailbox inbox;
+  inbox.name = inbox.wire_name = "INBOX";
+  ASSERT_TRUE((*client)->examine(inbox));
+  auto closer = std::async(std::launch::async, [raw] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    raw->close();
+  });
+  auto woke = (*client)->idle(std::chrono::seconds(60));
+  closer.get();
+  ASSERT_FALSE(woke);
+  EXPECT_EQ(woke.error().code, Code::kCancelled) << woke.error().message;
 }
 
 TEST_F(IngestImapDovecotTest, ConnectionCutMidFetchIsUnavailableWithMailboxAndUidRange) {
