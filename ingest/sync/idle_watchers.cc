@@ -227,7 +227,7 @@ void IdleWatchers::watch(Watcher& w) {
     if (st.error().code == Code::kUnimplemented) {
       spdlog::info("account {}: {}; polling only, asking again in {} s", name, st.error().message,
                    options_.no_idle_hold_off.count());
-      record(w, st.error().message + "; polling at the interval only");
+      record_once(w, st.error().message + "; polling at the interval only");
       hold_off = options_.no_idle_hold_off;
       break;
     }
@@ -327,6 +327,16 @@ void IdleWatchers::request_sync(const Watcher& w, std::string_view why) {
   spdlog::info("account {}: {}; sync requested", name, why);
   if (options_.on_sync_requested)
     options_.on_sync_requested();
+}
+
+void IdleWatchers::record_once(const Watcher& w, const std::string& detail) {
+  // The hourly re-check of a server without IDLE says the same thing each time.
+  auto recent = store_.events(w.account.id, 20);
+  if (recent && std::any_of(recent->begin(), recent->end(), [&](const accounts::SyncEvent& e) {
+        return e.kind == "idle" && e.detail == detail;
+      }))
+    return;
+  record(w, detail);
 }
 
 void IdleWatchers::record(const Watcher& w, const std::string& detail) {

@@ -7,8 +7,9 @@
 // (workers.h) then fetches the mail with its checkpoints, whichever process runs it.
 //
 //  * Which accounts: IMAP accounts with `idle` on (the default; `account add --no-idle` turns it
-//    off) whose server advertises IDLE. A server without IDLE is noted once as an `idle` event
-//    and asked again an hour later (the account is polled meanwhile, as always).
+//    off) whose server advertises IDLE. A server without IDLE is noted as an `idle` event
+//    (not again while that note is among the account's latest events) and asked again an hour
+//    later (the account is polled meanwhile, as always).
 //  * Which folder: IDLE watches one mailbox per connection. The watcher takes INBOX when the
 //    account archives it (the include/exclude globs select it), else the first archived folder
 //    the server lists (choose_watch_folder). Mail that lands in other folders is picked up by the
@@ -130,6 +131,8 @@ class IdleWatchers {
   Status watch_once(Watcher& w, bool& idling, EventThrottle& throttle);
   void request_sync(const Watcher& w, std::string_view why);
   void record(const Watcher& w, const std::string& detail);
+  // record() unless one of the account's 20 latest events says the same.
+  void record_once(const Watcher& w, const std::string& detail);
 
   accounts::AccountStore& store_;
   IdleOptions options_;

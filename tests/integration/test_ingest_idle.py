@@ -3,6 +3,10 @@
 * An account with a one-hour interval syncs once; once its watcher is in IDLE, a message
   APPENDed over IMAP (Dovecot then sends EXISTS to the idling connection) is archived within a
   bounded wait, by a sync the watcher requested, recorded in the account's history.
+* A watcher whose connection is cut reconnects (one failure event, watching again) and still
+  picks new mail up.
+* A server that does not advertise IDLE: noted once in the account's history, the watch lease
+  given back (held off for an hour), the account synced by polling as before.
 * An account added with --no-idle has no watcher: new mail waits for its interval (checked over
   a window, then `account sync` shows the mail was there to take).
 * Two ingest processes on one database, one account: exactly one watcher (one watch lease row,
@@ -106,6 +110,47 @@ class IdleWatch(harness.MailvaultTestCase):
         self.assertTrue(r.result["ok"], r.describe())
         self.assertEqual(r.result["event"]["stored"], 1)
 
+    def test_server_without_idle_is_polled_and_noted_once(self):
+        env = self.env
+        plain = dovecot.Dovecot(os.path.join(self.tmp, "dovecot-no-idle"),
+                                imap_capability="IMAP4rev1 LITERAL+ SASL-IR ID ENABLE").start()
+        try:
+            plain.add_user("plain", "pw-plain")
+            plain.append("plain", "INBOX", dovecot.generate_messages(2, seed=601))
+            env.add_account("plain", plain.imaps_port, "plain", "pw-plain", ca_file=plain.ca_file)
+            noted = lambda: [e for e in env.events("plain", "idle")
+                             if "does not advertise IDLE" in e["detail"]]
+            harness.wait_for(noted, WAIT, 0.25, "the missing IDLE noted")
+            harness.wait_for(lambda: settled(env, "plain"), WAIT, 0.25, "first sync done")
+            self.assertEqual(len(env.folder_shas("plain", "INBOX")), 2)
+            # The watch lease is given back (held off for an hour), nothing more is recorded.
+            harness.wait_for(lambda: env.account("plain")["idle_watched_by"] == "", WAIT, 0.25,
+                             "the watch lease released")
+            self.assertEqual(env.scalar("SELECT count(*) FROM accounts WHERE name = 'plain' AND "
+                                        "idle_next_at > now() + interval '50 minutes'"), 1)
+            time.sleep(harness.slow(6))  # longer than a lease scan
+            self.assertEqual(len(env.events("plain", "idle")), 1, env.events("plain", "idle"))
+            self.assertEqual(env.account("plain")["idle_watched_by"], "")
+        finally:
+            plain.stop()
+    def test_watcher_reconnects_after_the_connection_is_cut(self):
+        env, dv = self.env, self.dv
+        dv.add_user("cutter", "pw-cutter")
+        dv.append("cutter", "INBOX", dovecot.generate_messages(1, seed=701))
+        env.add_account("cutter", dv.imaps_port, "cutter", "pw-cutter", ca_file=dv.ca_file)
+        harness.wait_for(lambda: watching_events(env, "cutter"), WAIT, 0.25, "watcher in IDLE")
+        harness.wait_for(lambda: settled(env, "cutter"), WAIT, 0.25, "first sync done")
+        self.assertGreaterEqual(dv.kill_imap_processes(), 1)  # every session, the watcher's too
+        harness.wait_for(lambda: len(watching_events(env, "cutter")) == 2, WAIT, 0.25,
+                         "the watcher back in IDLE")
+        failed = [e for e in env.events("cutter", "idle") if e["detail"].startswith("IDLE watch "
+                                                                                   "failed")]
+        self.assertEqual(len(failed), 1, env.events("cutter", "idle"))
+        new = dovecot.generate_messages(1, seed=702)
+        dv.append("cutter", "INBOX", new, method="imap")
+        want = {ingest_support.sha256(m) for m in new}
+        harness.wait_for(lambda: want <= env.folder_shas("cutter", "INBOX"), WAIT, 0.25,
+                         "the appended message archived")
 
 @unittest.skipIf(dovecot.dovecot_available(), dovecot.dovecot_available() or "")
 class IdleWatchTwoProcesses(harness.MailvaultTestCase):
