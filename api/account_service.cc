@@ -55,6 +55,8 @@ void fill_account(const accounts::Account& a, pb::Account* out) {
   out->set_interval_seconds(static_cast<std::uint32_t>(s.interval_seconds));
   out->set_owner(s.owner);
   out->set_delete_after_archive(s.delete_after_archive);
+  out->set_idle(s.protocol == accounts::Protocol::kImap && s.idle);
+  out->set_idle_watched_by(a.idle_owner);
   out->set_last_success_at(a.last_success_at.value_or(0));
   out->set_last_attempt_at(a.last_attempt_at.value_or(0) / 1000000);
   out->set_next_sync_at(a.next_sync_at);
@@ -123,6 +125,7 @@ Result<accounts::AccountSpec> to_spec(const pb::CreateAccountRequest& r) {
   }
   s.owner = r.owner();
   s.delete_after_archive = r.delete_after_archive();
+  s.idle = !r.no_idle();
   return s;
 }
 

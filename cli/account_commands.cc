@@ -82,6 +82,8 @@ nlohmann::json account_json(const pb::Account& a) {
           {"failures", a.failures()},
           {"last_error", a.last_error()},
           {"leased_by", a.leased_by()},
+          {"idle", a.idle()},
+          {"idle_watched_by", a.idle_watched_by()},
           {"messages_archived", a.messages_archived()},
           {"folders", folders}};
 }
@@ -200,6 +202,7 @@ int run_account_add(const ClientOptions& client_options, const AccountAddOptions
   }
   req.set_owner(o.owner);
   req.set_delete_after_archive(o.delete_after_archive);
+  req.set_no_idle(o.no_idle);
 
   auto client = Client::connect(client_options);
   if (!client)
@@ -214,11 +217,11 @@ int run_account_add(const ClientOptions& client_options, const AccountAddOptions
   if (o.json) {
     std::cout << dump(account_json(resp)) << "\n";
   } else {
-    std::cout << fmt::format("account {} added: {} {}:{} (tls {}{}), user {}, every {} s\n",
+    std::cout << fmt::format("account {} added: {} {}:{} (tls {}{}), user {}, every {} s{}\n",
                              resp.name(), resp.protocol() == pb::PROTOCOL_POP3 ? "pop3" : "imap",
                              resp.host(), resp.port(), tls_name(resp.tls()),
                              resp.verify_tls() ? "" : ", NOT verified", resp.username(),
-                             resp.interval_seconds());
+                             resp.interval_seconds(), resp.idle() ? " and by IDLE" : "");
   }
   return 0;
 }
@@ -252,6 +255,8 @@ int run_account_list(const ClientOptions& client_options, bool json) {
         a.last_success_at() != 0 ? fmt::format(" (lag {} s)", a.lag_seconds()) : "",
         !a.leased_by().empty() ? "syncing now"
                                : fmt::format("next sync {}", when(a.next_sync_at())));
+    if (!a.idle_watched_by().empty())
+      std::cout << fmt::format("    watched by IDLE ({})\n", a.idle_watched_by());
     if (!a.last_error().empty())
       std::cout << fmt::format("    last error ({} failure(s) in a row): {}\n", a.failures(),
                                a.last_error());

@@ -47,6 +47,7 @@ struct AccountAddOptions {
   std::string interval;  // "300", "30s", "5m", "1h"
   std::string owner;
   bool delete_after_archive = false;
+  bool no_idle = false;
   bool json = false;
 };
 

@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
                    "accounts synced at once by this process")
       ->capture_default_str();
   cmd_serve
+      ->add_option("--ingest-idle-max", serve.ingest_idle_max,
+                   "IMAP accounts watched by IDLE for new mail by this process (0: poll only)")
+      ->capture_default_str();
+  cmd_serve
       ->add_option("--master-key", serve.master_key,
                    "64 hex digits sealing account credentials (default: the key file)")
       ->envname("MAILVAULT_MASTER_KEY");
@@ -173,6 +177,8 @@ int main(int argc, char** argv) {
   cmd_account_add->add_option("--owner", account_add.owner, "owner of the mail (a user name)");
   cmd_account_add->add_flag("--delete-after-archive", account_add.delete_after_archive,
                             "POP3: delete messages at the source once archived");
+  cmd_account_add->add_flag("--no-idle", account_add.no_idle,
+                            "IMAP: poll at the interval only, no IDLE watch for new mail");
   cmd_account_add->add_flag("--json", account_add.json, "JSON output");
   auto* cmd_account_list = cmd_account->add_subcommand("list", "accounts with sync state");
   add_client_options(cmd_account_list, client);

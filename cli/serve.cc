@@ -26,6 +26,7 @@
 #include "indexer/index_writer.h"
 #include "indexer/queue_consumer.h"
 #include "indexer/substring_narrower.h"
+#include "ingest/sync/idle_watchers.h"
 #include "ingest/sync/workers.h"
 #include "server-imap/session/archive_backend.h"
 #include "server-imap/session/mailbox_store.h"
@@ -75,6 +76,19 @@ Result<std::unique_ptr<Services>> open_services(const CommonServerOptions& optio
 }
 
 namespace {
+
+// The ingest role: the sync workers and the IDLE watchers that poke them. The watchers are
+// declared last, so they stop first.
+struct IngestRole {
+  std::unique_ptr<ingest::IngestWorkers> workers;
+  std::unique_ptr<ingest::IdleWatchers> watchers;
+
+  void poke() {
+    workers->poke();
+    if (watchers)
+      watchers->poke();
+  }
+};
 
 std::atomic<bool> g_stop{false};
 
@@ -165,11 +179,22 @@ int run_serve(const ServeOptions& options) {
     return fail(master_key.error());
   accounts::AccountStore account_store{*s.pool, *master_key};
   users::UserStore user_store{*s.pool};
-  std::unique_ptr<ingest::IngestWorkers> ingest_workers;
+  std::unique_ptr<IngestRole> ingest_workers;
   if (has_role(options.roles, "ingest")) {
+    ingest_workers = std::make_unique<IngestRole>();
     ingest::WorkerOptions wo;
     wo.concurrency = options.ingest_concurrency;
-    ingest_workers = std::make_unique<ingest::IngestWorkers>(account_store, *s.archive, wo);
+    ingest_workers->workers =
+        std::make_unique<ingest::IngestWorkers>(account_store, *s.archive, wo);
+    if (options.ingest_idle_max > 0) {
+      ingest::IdleOptions io;
+      io.max_watchers = options.ingest_idle_max;
+      io.owner = ingest_workers->workers->worker_id() + "/idle";
+      io.on_sync_requested = [workers = ingest_workers->workers.get()] {
+        workers->poke();
+      };
+      ingest_workers->watchers = std::make_unique<ingest::IdleWatchers>(account_store, io);
+    }
   }
 
   std::unique_ptr<api::Server> grpc_server;

@@ -34,6 +34,7 @@ struct ServeOptions {
   std::string language;           // empty: the index's own language ("english" for a new index)
   std::size_t ingest_concurrency = 4;  // accounts synced at once by this process
   std::size_t index_batch = 1000;      // messages per index commit at most
+  std::size_t ingest_idle_max = 100;   // IMAP accounts watched by IDLE by this process; 0: none
   std::string master_key;              // 64 hex digits (--master-key / $MAILVAULT_MASTER_KEY)
   std::string master_key_file;         // default <data-dir>/master.key
 };

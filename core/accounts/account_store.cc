@@ -20,7 +20,7 @@ constexpr const char* kAccountColumns =
     "a.delete_after_archive, (extract(epoch from a.last_attempt_at) * 1000000)::bigint, "
     "(extract(epoch from a.last_finished_at) * 1000000)::bigint, "
     "extract(epoch from a.last_success_at)::bigint, extract(epoch from a.next_sync_at)::bigint, "
-    "a.failures, a.last_error, COALESCE(a.lease_owner, '')";
+    "a.failures, a.last_error, COALESCE(a.lease_owner, ''), a.idle, COALESCE(a.idle_owner, '')";
 
 constexpr const char* kFolderColumns =
     "id, name, uidvalidity, last_uid, messages_archived, extract(epoch from "
@@ -196,6 +196,8 @@ Account read_account(const pqxx::row& r, const crypto::MasterKey* key, bool* sec
   a.failures = r[20].as<std::int32_t>();
   a.last_error = r[21].as<std::string>();
   a.lease_owner = r[22].as<std::string>();
+  a.spec.idle = r[23].as<bool>();
+  a.idle_owner = r[24].as<std::string>();
   return a;
 }
 
@@ -221,13 +223,13 @@ Result<std::int64_t> AccountStore::add(const AccountSpec& spec_in) {
     auto r = tx.exec_params1(
         "INSERT INTO accounts (name, protocol, host, port, tls, verify_tls, ca_file, username, "
         "auth, secret, include_folders, exclude_folders, interval_seconds, owner, "
-        "delete_after_archive) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, decode($10, 'hex'), "
-        "ARRAY(SELECT json_array_elements_text($11::json)), "
-        "ARRAY(SELECT json_array_elements_text($12::json)), $13, $14, $15) RETURNING id",
+        "delete_after_archive, idle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+        "decode($10, 'hex'), ARRAY(SELECT json_array_elements_text($11::json)), "
+        "ARRAY(SELECT json_array_elements_text($12::json)), $13, $14, $15, $16) RETURNING id",
         spec.name, std::string{to_string(spec.protocol)}, spec.host, static_cast<int>(spec.port),
         std::string{to_string(spec.tls)}, spec.verify_tls, spec.ca_file, spec.username, spec.auth,
         hex(sealed), json_array(spec.include_folders), json_array(spec.exclude_folders),
-        spec.interval_seconds, spec.owner, spec.delete_after_archive);
+        spec.interval_seconds, spec.owner, spec.delete_after_archive, spec.idle);
     return r[0].as<std::int64_t>();
   });
   return id;
@@ -286,8 +288,8 @@ Status AccountStore::remove(std::string_view name) {
   auto n = pg::write(pool_, "account_remove", [&](pqxx::work& tx) {
     return tx
         .exec_params(
-            "UPDATE accounts SET removed_at = now(), lease_owner = NULL, lease_expires_at = NULL "
-            "WHERE name = $1 AND removed_at IS NULL",
+            "UPDATE accounts SET removed_at = now(), lease_owner = NULL, lease_expires_at = NULL, "
+            "idle_owner = NULL, idle_expires_at = NULL WHERE name = $1 AND removed_at IS NULL",
             std::string{name})
         .affected_rows();
   });
@@ -347,9 +349,11 @@ Result<std::size_t> AccountStore::release_dead_leases(
     std::string_view owner_prefix, const std::function<bool(const std::string&)>& is_dead) {
   auto held = pg::read(pool_, "account_leases", [&](pqxx::read_transaction& tx) {
     std::vector<std::pair<std::int64_t, std::string>> out;
-    for (const auto& r : tx.exec_params("SELECT id, lease_owner FROM accounts WHERE lease_owner "
-                                        "IS NOT NULL AND starts_with(lease_owner, $1)",
-                                        std::string{owner_prefix}))
+    for (const auto& r :
+         tx.exec_params("SELECT id, lease_owner FROM accounts WHERE starts_with(lease_owner, $1) "
+                        "UNION ALL SELECT id, idle_owner FROM accounts WHERE "
+                        "starts_with(idle_owner, $1)",
+                        std::string{owner_prefix}))
       out.emplace_back(r[0].as<std::int64_t>(), r[1].as<std::string>());
     return out;
   });
@@ -360,14 +364,18 @@ Result<std::size_t> AccountStore::release_dead_leases(
     if (!is_dead(owner))
       continue;
     auto n = pg::write(pool_, "account_release_dead", [&](pqxx::work& tx) {
-      return tx
-          .exec_params(
-              "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL, "
-              "last_finished_at = clock_timestamp(), failures = failures + 1, "
-              "last_error = 'the worker syncing it stopped abruptly' "
-              "WHERE id = $1 AND lease_owner = $2",
-              id, owner)
-          .affected_rows();
+      return tx.exec_params(
+                   "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL, "
+                   "last_finished_at = clock_timestamp(), failures = failures + 1, "
+                   "last_error = 'the worker syncing it stopped abruptly' "
+                   "WHERE id = $1 AND lease_owner = $2",
+                   id, owner)
+                 .affected_rows() +
+             tx.exec_params(
+                   "UPDATE accounts SET idle_owner = NULL, idle_expires_at = NULL "
+                   "WHERE id = $1 AND idle_owner = $2",
+                   id, owner)
+                 .affected_rows();
     });
     if (!n)
       return n.error();
@@ -420,6 +428,66 @@ Status AccountStore::finish(std::int64_t account_id, std::string_view worker, co
   if (!n)
     return n.error();
   return ok_status();
+}
+
+Result<std::vector<Account>> AccountStore::lease_idle(std::string_view worker,
+                                                      std::chrono::seconds lease,
+                                                      std::size_t limit) {
+  auto names = pg::write(pool_, "account_lease_idle", [&](pqxx::work& tx) {
+    std::vector<std::string> out;
+    for (const auto& r : tx.exec_params(
+             "WITH c AS (SELECT id FROM accounts WHERE removed_at IS NULL AND protocol = 'imap' "
+             "AND idle AND idle_next_at <= now() AND (idle_owner IS NULL OR idle_expires_at < "
+             "now()) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+             "UPDATE accounts a SET idle_owner = $1, idle_expires_at = clock_timestamp() + $2 * "
+             "interval '1 second' FROM c WHERE a.id = c.id RETURNING a.name",
+             std::string{worker}, static_cast<std::int64_t>(lease.count()),
+             static_cast<std::int64_t>(limit)))
+      out.push_back(r[0].as<std::string>());
+    return out;
+  });
+  if (!names)
+    return names.error();
+  std::vector<Account> out;
+  for (const auto& name : *names) {
+    auto account = get(name, true);
+    if (account) {
+      out.push_back(std::move(*account));
+      continue;
+    }
+    auto id = pg::write(pool_, "account_idle_unopenable", [&](pqxx::work& tx) {
+      tx.exec_params0(
+          "UPDATE accounts SET idle_owner = NULL, idle_expires_at = NULL, idle_next_at = now() + "
+          "interval '1 hour' WHERE name = $1 AND removed_at IS NULL AND idle_owner = $2",
+          name, std::string{worker});
+    });
+    if (!id)
+      return id.error();
+  }
+  return out;
+}
+
+Result<std::vector<std::int64_t>> AccountStore::renew_idle(std::string_view worker,
+                                                           std::chrono::seconds lease) {
+  return pg::write(pool_, "account_renew_idle", [&](pqxx::work& tx) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : tx.exec_params(
+             "UPDATE accounts SET idle_expires_at = clock_timestamp() + $2 * interval '1 second' "
+             "WHERE idle_owner = $1 AND removed_at IS NULL AND idle RETURNING id",
+             std::string{worker}, static_cast<std::int64_t>(lease.count())))
+      out.push_back(r[0].as<std::int64_t>());
+    return out;
+  });
+}
+
+Status AccountStore::release_idle(std::int64_t account_id, std::string_view worker,
+                                  std::chrono::seconds hold_off) {
+  return pg::write(pool_, "account_release_idle", [&](pqxx::work& tx) {
+    tx.exec_params0(
+        "UPDATE accounts SET idle_owner = NULL, idle_expires_at = NULL, idle_next_at = now() + $3 "
+        "* interval '1 second' WHERE id = $1 AND idle_owner = $2",
+        account_id, std::string{worker}, static_cast<std::int64_t>(hold_off.count()));
+  });
 }
 
 Result<std::vector<FolderState>> AccountStore::folders(std::int64_t account_id) {

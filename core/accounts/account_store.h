@@ -10,6 +10,10 @@
 // expires unless renewed, so a crashed worker's accounts are picked up again. Checkpoints are
 // advanced by Archive::store_batch (same transaction as the messages), not here.
 //
+// Watch leases (migrations/0006_idle_watch.sql): an IMAP account with `idle` on is watched by
+// IDLE in at most one process (ingest/sync/idle_watchers.h). The same SKIP LOCKED scheme on
+// separate columns: a watched account is still leased for syncs as usual.
+//
 // Thread-safe (every call uses its own pooled connection).
 #pragma once
 
@@ -67,6 +71,9 @@ struct AccountSpec {
   std::int32_t interval_seconds = 300;
   std::string owner;
   bool delete_after_archive = false;
+  // IMAP: watch the account with IDLE where the server has it (new mail then triggers a sync
+  // at once; polling at the interval goes on regardless). `account add --no-idle` turns it off.
+  bool idle = true;
 };
 
 // Checks names, ports, modes and combinations; the error names the offending field.
@@ -92,6 +99,7 @@ struct Account {
   std::int32_t failures = 0;
   std::string last_error;
   std::string lease_owner;             // empty when not leased
+  std::string idle_owner;              // the process watching it by IDLE, empty if none
   std::int64_t messages_archived = 0;  // sum over folders
   std::vector<FolderState> folders;    // filled by list() and get()
 };
@@ -99,7 +107,7 @@ struct Account {
 struct SyncEvent {
   std::int64_t id = 0;
   std::int64_t at = 0;  // unix seconds
-  std::string kind;     // sync | error | uidvalidity_changed | rejected | folder_gone
+  std::string kind;     // sync | error | uidvalidity_changed | rejected | folder_gone | idle
   std::string folder;
   std::string worker;
   std::int64_t fetched = 0;
@@ -138,10 +146,10 @@ class AccountStore {
   // Leases one due, unleased (or lease-expired) account to `worker` for `lease`, with its secret
   // opened. nullopt when none is due.
   Result<std::optional<Account>> lease_next(std::string_view worker, std::chrono::seconds lease);
-  // Releases leases whose owner name starts with `owner_prefix` and for which `is_dead(owner)`
-  // says the owner is gone (a worker of this host that crashed: its pid no longer runs), so a
-  // restarted server resumes at once instead of waiting for the lease to expire. Returns how
-  // many were released.
+  // Releases sync and watch leases whose owner name starts with `owner_prefix` and for which
+  // `is_dead(owner)` says the owner is gone (a worker of this host that crashed: its pid no longer
+  // runs), so a restarted server resumes at once instead of waiting for the lease to expire.
+  // Returns how many were released.
   Result<std::size_t> release_dead_leases(std::string_view owner_prefix,
                                           const std::function<bool(const std::string&)>& is_dead);
   // kAborted when the lease is no longer held by `worker`.
@@ -150,6 +158,20 @@ class AccountStore {
   // after an exponential backoff (base * 2^failures, capped at the interval and at 1 hour).
   Status finish(std::int64_t account_id, std::string_view worker, const Status& outcome,
                 std::chrono::seconds backoff_base = std::chrono::seconds{5});
+
+  // Takes watch leases on up to `limit` IMAP accounts with idle on that nobody watches (or
+  // whose watch lease expired) and that are not held back, for `lease`; with secrets opened.
+  // An account whose secret cannot be opened is held back for an hour and left out (its sync
+  // reports the error).
+  Result<std::vector<Account>> lease_idle(std::string_view worker, std::chrono::seconds lease,
+                                          std::size_t limit);
+  // Renews every watch lease `worker` holds on a live account with idle on; returns the ids of
+  // those accounts (a watcher whose account is missing lost its lease: removed, idle turned
+  // off, or taken over after an expiry).
+  Result<std::vector<std::int64_t>> renew_idle(std::string_view worker, std::chrono::seconds lease);
+  // Ends a watch lease; the account may be watched again after `hold_off`.
+  Status release_idle(std::int64_t account_id, std::string_view worker,
+                      std::chrono::seconds hold_off = std::chrono::seconds{0});
 
   // Folder states of an account; ensure_folder() creates the row on first sight.
   Result<std::vector<FolderState>> folders(std::int64_t account_id);

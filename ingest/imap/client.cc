@@ -1,10 +1,7 @@
 #include "ingest/imap/client.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
-#include <thread>
 #include <utility>
 
 #include "core/base/log.h"
@@ -806,51 +803,33 @@ Result<bool> Client::idle(std::chrono::milliseconds max_wait) {
       return refused("IDLE", *response->get<StatusResponse>(), Code::kUnavailable);
     }
   }
-  // The connection has no timed wait for data: a watchdog closes it if nothing new arrives in
-  // time (see the header).
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool finished = false;
-  bool fired = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(mutex);
-    if (!wake.wait_for(lock, max_wait, [&] { return finished; })) {
-      fired = true;
-      connection_->close();
-    }
-  });
-  auto stop_watchdog = [&] {
-    {
-      std::lock_guard lock(mutex);
-      finished = true;
-    }
-    wake.notify_all();
-    watchdog.join();
-    return fired;
-  };
+  // Waiting with wait_readable() rather than a read: running out of time leaves the stream
+  // intact, so DONE can end the command and the client stays usable.
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
   std::optional<StatusResponse> ended;  // the server ended IDLE itself
   while (!new_exists_ && !ended) {
+    const auto remaining =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (remaining.count() <= 0) {
+      break;
+    }
+    auto ready = connection_->wait_readable(remaining);
+    if (!ready) {
+      return fail(std::move(ready).error());
+    }
+    if (!*ready) {
+      break;
+    }
     auto response = read_response();
     if (!response) {
-      if (stop_watchdog()) {
-        broken_ = make_error(Code::kUnavailable,
-                             where() + ": connection closed to end IDLE after " +
-                                 std::to_string(max_wait.count()) + " ms without new mail");
-        return false;
-      }
       return response.error();
     }
     if (response->kind == ResponseKind::kTagged) {
       if (response->tag != cmd.tag) {
-        stop_watchdog();
         return fail(make_error(Code::kInternal, "unexpected tag " + response->tag));
       }
       ended = *response->get<StatusResponse>();
     }
-  }
-  if (stop_watchdog()) {
-    broken_ = make_error(Code::kUnavailable, where() + ": connection closed to end IDLE");
-    return new_exists_;
   }
   if (ended) {
     if (ended->condition != Condition::kOk) {
@@ -876,7 +855,7 @@ Result<bool> Client::idle(std::chrono::milliseconds max_wait) {
     }
   }
   activity_.clear();
-  return true;
+  return new_exists_;  // an EXISTS may also arrive between DONE and the tagged OK
 }
 
 Status Client::logout() {

@@ -166,12 +166,14 @@ class Client {
                std::size_t pipeline_depth = 2);
 
   // IDLE (RFC 2177) on the examined mailbox until the server announces new mail (an EXISTS
-  // above the count known so far) or `max_wait` passes. true if new mail was announced.
-  // kUnimplemented if the server has no IDLE (the caller polls).
-  // Limitation of the current net::Connection contract (no timed wait for data, and a timed-out
-  // read breaks the stream): when max_wait passes without any response, the connection is
-  // closed to end the wait, idle() returns false, and every later call is kUnavailable (the
-  // caller reconnects). With new mail, DONE is sent and the client stays usable.
+  // above the count known so far; EXPUNGEs lower that count, so an EXPUNGE followed by an
+  // EXISTS for a new message counts) or `max_wait` passes; then DONE ends the command and the
+  // client stays usable (fetch, or the next idle()). true if new mail was announced.
+  // The caller re-issues IDLE before 29 minutes: RFC 2177 lets servers log out clients idle
+  // for 30. A server that ends IDLE by itself with OK returns early (true or false as above).
+  // kUnimplemented if the server has no IDLE (the caller polls); kCancelled when the connection
+  // is closed from another thread, which is how a waiting idle() is stopped; kUnavailable and
+  // the rest as for any command.
   Result<bool> idle(std::chrono::milliseconds max_wait);
 
   // LOGOUT; a server that already closed (or a connection broken earlier) is fine.

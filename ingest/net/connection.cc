@@ -126,6 +126,7 @@ class AsioConnection final : public Connection {
   Result<std::string> read_line(std::size_t max_bytes) override;
   Status read_exact(std::size_t n, std::string& out) override;
   Status write_all(std::string_view bytes) override;
+  Result<bool> wait_readable(std::chrono::milliseconds timeout) override;
   Status start_tls() override;
 
   [[nodiscard]] bool tls_active() const override { return ssl_ != nullptr; }
@@ -154,6 +155,11 @@ class AsioConnection final : public Connection {
   Error handshake_error(const std::error_code& ec) const;
 
   Result<std::size_t> read_some(char* data, std::size_t size, const char* what);
+  // Whether TLS holds a record the socket will not announce again: asio's engine may already
+  // have taken several records off the socket into OpenSSL's input BIO, where SSL_pending()
+  // does not see them. SSL_peek() processes one without consuming its data and never touches
+  // the socket (asio feeds the BIO). An error or close_notify also counts: the read reports it.
+  bool tls_has_record();
   // Reads at least one byte into the buffer.
   Status fill(const char* what);
   void close_now() noexcept;
@@ -596,6 +602,50 @@ Status AsioConnection::write_all(std::string_view bytes) {
     return fail(io_error(ec, timed_out, "writing to"));
   }
   return ok_status();
+}
+
+bool AsioConnection::tls_has_record() {
+  SSL* ssl = ssl_->native_handle();
+  if (SSL_pending(ssl) > 0) {
+    return true;
+  }
+  char byte = 0;
+  ERR_clear_error();
+  const int n = SSL_peek(ssl, &byte, 1);
+  const int error = n > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl, n);
+  ERR_clear_error();
+  return error != SSL_ERROR_WANT_READ;
+}
+
+Result<bool> AsioConnection::wait_readable(std::chrono::milliseconds timeout) {
+  if (auto st = usable(); !st) {
+    return st.error();
+  }
+  if (begin_ < end_ || (ssl_ && tls_has_record())) {
+    return true;
+  }
+  // Not run(): its timeout closes the socket, and here running out of time is an answer.
+  std::optional<std::error_code> result;
+  socket_.async_wait(tcp::socket::wait_read, [&result](const std::error_code& ec) { result = ec; });
+  io_.restart();
+  io_.run_for(timeout);
+  const bool timed_out = !result;
+  if (timed_out) {
+    std::error_code ignored;
+    socket_.cancel(ignored);
+    io_.restart();
+    io_.run();  // the wait completes with operation_aborted; the socket stays open
+  }
+  if (closed_.load()) {
+    return make_error(Code::kCancelled, "connection to " + endpoint_ + " was closed");
+  }
+  if (timed_out) {
+    return false;
+  }
+  if (*result) {
+    return fail(io_error(*result, false, "waiting for data from")).error();
+  }
+  return true;
 }
 
 }  // namespace

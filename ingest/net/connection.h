@@ -79,6 +79,14 @@ class Connection {
 
   virtual Status write_all(std::string_view bytes) = 0;
 
+  // Waits up to `timeout` for something to read, without reading it: true when bytes are
+  // buffered or the socket became readable, false when the time passed with nothing to read.
+  // Unlike a read, running out of time leaves the stream intact (the IMAP client waits in IDLE
+  // this way, then sends DONE). "Readable" is the socket's view: over TLS it may be a record
+  // with no application data, so the next read can still block up to io_timeout. kCancelled if
+  // close() is called meanwhile; a broken stream returns its error.
+  virtual Result<bool> wait_readable(std::chrono::milliseconds timeout) = 0;
+
   // TLS handshake on the open plaintext stream (after the protocol's STARTTLS/STLS exchange),
   // verified like kImplicit, bounded by io_timeout. kFailedPrecondition if TLS is already on.
   // Any bytes buffered before the upgrade are discarded (RFC 3207 §4.2 injection defence).

@@ -7,20 +7,11 @@
 #include "core/base/log.h"
 #include "ingest/imap/client.h"
 #include "ingest/sync/batch_committer.h"
+#include "ingest/sync/imap_login.h"
 #include "ingest/sync/sync.h"
 
 namespace mailvault::ingest {
 namespace {
-
-imap::AuthMechanism mechanism(std::string_view auth) {
-  if (auth == "login")
-    return imap::AuthMechanism::kLogin;
-  if (auth == "plain")
-    return imap::AuthMechanism::kPlain;
-  if (auth == "xoauth2")
-    return imap::AuthMechanism::kXOAuth2;
-  return imap::AuthMechanism::kAuto;
-}
 
 std::string flags_text(const std::vector<std::string>& flags) {
   std::string out;
@@ -111,17 +102,8 @@ Status sync_imap(const SyncContext& ctx, SyncReport& report) {
   auto client = imap::Client::connect(connect_options(ctx.account, ctx.options), copts);
   if (!client)
     return client.error();
-  imap::Credentials creds;
-  creds.user = spec.username;
-  creds.password = spec.secret.password;
-  creds.mechanism = mechanism(spec.auth);
-  creds.allow_plaintext_password = spec.tls == accounts::Tls::kNone;
-  if (spec.auth == "xoauth2") {
-    creds.access_token = [secret = spec.secret, timeout = ctx.options.connect_timeout] {
-      return fetch_access_token(secret, timeout);
-    };
-  }
-  if (auto st = (*client)->authenticate(creds); !st)
+  if (auto st = (*client)->authenticate(imap_credentials(ctx.account, ctx.options.connect_timeout));
+      !st)
     return st.error();
   auto boxes = (*client)->list(spec.include_folders, spec.exclude_folders);
   if (!boxes)

@@ -13,14 +13,15 @@
 
 namespace mailvault::ingest {
 
+std::string default_worker_id() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return fmt::format("{}:{}:{}", host, ::getpid(), crypto::random_hex(4));
+}
+
 IngestWorkers::IngestWorkers(accounts::AccountStore& store, Archive& archive, WorkerOptions options)
     : store_(store), archive_(archive), options_(std::move(options)) {
-  id_ = options_.worker_id;
-  if (id_.empty()) {
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    id_ = fmt::format("{}:{}:{}", host, ::getpid(), crypto::random_hex(4));
-  }
+  id_ = options_.worker_id.empty() ? default_worker_id() : options_.worker_id;
   if (options_.concurrency == 0)
     options_.concurrency = 1;
   release_dead_local_leases();

@@ -19,11 +19,16 @@
 
 namespace mailvault::ingest {
 
+// "<hostname>:<pid>:<random>": how this process names itself in lease owners (sync leases add
+// "/<thread>", IDLE watch leases "/idle"), so that a restarted server can tell the leases of a
+// crashed process on its host (release_dead_leases).
+std::string default_worker_id();
+
 struct WorkerOptions {
   std::size_t concurrency = 4;  // accounts synced at once by this process
   std::chrono::seconds lease{60};
   std::chrono::milliseconds poll{1000};  // how often idle workers look for due accounts
-  std::string worker_id;                 // empty: "<hostname>:<pid>:<random>"
+  std::string worker_id;                 // empty: default_worker_id()
   SyncOptions sync;
 };
 

@@ -19,6 +19,7 @@ Module use::
         dv.kill_imap_processes()                       # cut every IMAP session mid-command
 
     dv.imap_port, dv.imaps_port, dv.pop3_port, dv.pop3s_port, dv.ca_file, dv.pid, dv.log_path
+    Dovecot(dir, imap_capability="IMAP4rev1 LITERAL+ ID")  # a server that does not offer IDLE
 
 Command line (for C++ fixtures)::
 
@@ -164,10 +165,13 @@ class Dovecot:
     """A private Dovecot instance under `workdir` (created if missing; must not hold another
     instance). Not thread-safe; start() and stop() from one thread."""
 
-    def __init__(self, workdir, wrong_cert=False, apop=True, startup_timeout=30):
+    def __init__(self, workdir, wrong_cert=False, apop=True, startup_timeout=30,
+                 imap_capability=None):
         self.workdir = os.path.abspath(workdir)
         self.wrong_cert = wrong_cert
         self.apop = apop
+        # What IMAP advertises after login, e.g. a list without IDLE (None: Dovecot's own).
+        self.imap_capability = imap_capability
         self.startup_timeout = startup_timeout
         self.users = {}
         self.imap_port = self.imaps_port = self.pop3_port = self.pop3s_port = None
@@ -335,6 +339,8 @@ class Dovecot:
     def _write_config(self):
         w = self.workdir
         mechanisms = "plain login apop" if self.apop else "plain login"
+        capability = ("  imap_capability = %s\n" % self.imap_capability
+                      if self.imap_capability else "")
         conf = f"""# Written by tests/integration/dovecot.py; private instance for tests.
 base_dir = {self.run_dir}
 state_dir = {self.state_dir}
@@ -369,7 +375,7 @@ mail_fsync = never
 pop3_uidl_format = %08Xu%08Xv
 protocol imap {{
   mail_max_userip_connections = 1000
-}}
+{capability}}}
 protocol pop3 {{
   mail_max_userip_connections = 1000
 }}

@@ -56,7 +56,11 @@ class ImapIngest(harness.MailvaultTestCase):
             cls.dv.append("alice", f, ms)
         cls.dv.append("bob", "INBOX", dovecot.generate_messages(30, seed=7))
         harness.ACTIVE_LOGS.append(("dovecot", cls.dv.log_path))
-        cls.env = ingest_support.IngestEnv(cls.tmp, roles="ingest,index,api,imap")
+        # No IDLE watchers: these tests count what each `account sync` fetches, and a sync
+        # requested by a watcher (Dovecot announces Maildir drops too) would take part of it.
+        # test_ingest_idle.py covers the watchers.
+        cls.env = ingest_support.IngestEnv(cls.tmp, roles="ingest,index,api,imap",
+                                           extra_args=["--ingest-idle-max", "0"])
         cls.env.add_account("alice", cls.dv.imaps_port, "alice", "alice-pw",
                             ca_file=cls.dv.ca_file)
 

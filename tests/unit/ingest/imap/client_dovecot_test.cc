@@ -1,7 +1,8 @@
 // The client against a real Dovecot 2.3 (tests/integration/dovecot.py): LIST with nested and
 // non-ASCII folders, EXAMINE, uids_from, fetch equal (SHA-256) to what Dovecot serves for several
 // batch/pipeline settings, include/exclude, wrong password, STARTTLS and imaps verified with the
-// test CA, IDLE woken by an APPEND from another connection, a connection cut mid-fetch.
+// test CA, IDLE woken by an APPEND from another connection, ended by DONE after its time or by
+// close() from another thread, a connection cut mid-fetch.
 // DISABLED_FetchRate is the timed driver (run with --gtest_also_run_disabled_tests).
 #include <algorithm>
 #include <chrono>
@@ -69,6 +70,31 @@ class IngestImapDovecotTest : public ::testing::Test {
     c.password = "pw-" + user_;
     c.allow_plaintext_password = true;
     return c;
+  }
+
+  // IDLE on INBOX while another connection APPENDs one message: the client wakes, and stays
+  // usable after DONE.
+  void expect_idle_wakes_on_append(net::TlsMode tls) {
+    auto client = login(tls);
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->capabilities().has("IDLE"));
+    Mailbox inbox;
+    inbox.name = inbox.wire_name = "INBOX";
+    ASSERT_TRUE(client->examine(inbox));
+    auto appender = std::async(std::launch::async, [&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return dv_->append_generated(user_, "INBOX", 1, 3, 600, "imap");
+    });
+    const auto start = std::chrono::steady_clock::now();
+    auto woke = client->idle(std::chrono::seconds(20));
+    const auto waited = std::chrono::steady_clock::now() - start;
+    ASSERT_TRUE(Dovecot::ok(appender.get()));
+    ASSERT_TRUE(woke) << woke.error().message;
+    EXPECT_TRUE(*woke);
+    EXPECT_LT(waited, std::chrono::seconds(10));
+    auto uids = client->uids_from(1);  // the client stays usable after DONE
+    ASSERT_TRUE(uids) << uids.error().message;
+    EXPECT_EQ(*uids, std::vector<std::uint32_t>{1});
   }
 
   std::unique_ptr<Client> login(net::TlsMode tls = net::TlsMode::kNone, std::uint16_t port = 0) {
@@ -282,26 +308,12 @@ TEST_F(IngestImapDovecotTest, StartTlsAndImapsVerifiedWithTheTestCa) {
 }
 
 TEST_F(IngestImapDovecotTest, IdleWakesOnAnAppendFromAnotherConnection) {
-  auto client = login();
-  ASSERT_TRUE(client);
-  ASSERT_TRUE(client->capabilities().has("IDLE"));
-  Mailbox inbox;
-  inbox.name = inbox.wire_name = "INBOX";
-  ASSERT_TRUE(client->examine(inbox));
-  auto appender = std::async(std::launch::async, [&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    return dv_->append_generated(user_, "INBOX", 1, 3, 600, "imap");
-  });
-  const auto start = std::chrono::steady_clock::now();
-  auto woke = client->idle(std::chrono::seconds(20));
-  const auto waited = std::chrono::steady_clock::now() - start;
-  ASSERT_TRUE(Dovecot::ok(appender.get()));
-  ASSERT_TRUE(woke) << woke.error().message;
-  EXPECT_TRUE(*woke);
-  EXPECT_LT(waited, std::chrono::seconds(10));
-  auto uids = client->uids_from(1);  // the client stays usable after DONE
-  ASSERT_TRUE(uids) << uids.error().message;
-  EXPECT_EQ(*uids, std::vector<std::uint32_t>{1});
+  expect_idle_wakes_on_append(net::TlsMode::kNone);
+}
+
+// Over TLS the announcement may sit in OpenSSL's buffers rather than the socket.
+TEST_F(IngestImapDovecotTest, IdleOverTlsWakesOnAnAppendFromAnotherConnection) {
+  expect_idle_wakes_on_append(net::TlsMode::kImplicit);
 }
 
 TEST_F(IngestImapDovecotTest, IdleTimesOutWithoutNewMail) {
@@ -316,11 +328,34 @@ TEST_F(IngestImapDovecotTest, IdleTimesOutWithoutNewMail) {
   ASSERT_TRUE(woke) << woke.error().message;
   EXPECT_FALSE(*woke);
   EXPECT_LT(waited, std::chrono::seconds(5));
-  // The current net::Connection contract ends the wait by closing (see client.h).
+  // DONE ended the command: the client stays usable, and IDLE can be issued again.
   auto after = client->uids_from(1);
-  ASSERT_FALSE(after);
-  EXPECT_EQ(after.error().code, Code::kUnavailable);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_TRUE(after->empty());
+  auto again = client->idle(std::chrono::milliseconds(200));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(*again);
   EXPECT_TRUE(client->logout());
+}
+
+TEST_F(IngestImapDovecotTest, IdleStopsWhenTheConnectionIsClosedFromAnotherThread) {
+  auto connection = net::Connection::open(options());
+  ASSERT_TRUE(connection) << connection.error().message;
+  net::Connection* raw = connection->get();
+  auto client = Client::connect(std::move(*connection), net::TlsMode::kNone, "dovecot");
+  ASSERT_TRUE(client) << client.error().message;
+  ASSERT_TRUE((*client)->authenticate(creds()));
+  Mailbox inbox;
+  inbox.name = inbox.wire_name = "INBOX";
+  ASSERT_TRUE((*client)->examine(inbox));
+  auto closer = std::async(std::launch::async, [raw] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    raw->close();
+  });
+  auto woke = (*client)->idle(std::chrono::seconds(60));
+  closer.get();
+  ASSERT_FALSE(woke);
+  EXPECT_EQ(woke.error().code, Code::kCancelled) << woke.error().message;
 }
 
 TEST_F(IngestImapDovecotTest, ConnectionCutMidFetchIsUnavailableWithMailboxAndUidRange) {

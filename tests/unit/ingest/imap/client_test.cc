@@ -93,6 +93,15 @@ class FakeConnection : public net::Connection {
     return {};
   }
 
+  // No clock here: with nothing queued the wait "times out" at once.
+  Result<bool> wait_readable(std::chrono::milliseconds /*timeout*/) override {
+    if (closed_) {
+      return make_error(Code::kCancelled, "closed");
+    }
+    ++waits;
+    return !in_.empty();
+  }
+
   Status start_tls() override {
     tls_ = true;
     ++start_tls_calls;
@@ -106,6 +115,7 @@ class FakeConnection : public net::Connection {
   void close() noexcept override { closed_ = true; }
 
   std::string written;
+  int waits = 0;
   std::vector<std::string> lines;
   std::vector<std::string> events;
   int start_tls_calls = 0;
@@ -159,6 +169,7 @@ struct FakeServer {
   std::function<void(FakeConnection&, std::uint32_t uid)> after_message;
   bool reverse_order = false;
   int fetch_commands = 0;
+  bool idle_news = true;  // IDLE announces a new message at once
 
   static std::vector<std::uint32_t> parse_set(const std::string& set) {
     std::vector<std::uint32_t> out;
@@ -239,7 +250,9 @@ struct FakeServer {
       }
       c.reply(tag + " OK Fetch completed\r\n");
     } else if (cmd == "IDLE") {
-      c.reply("+ idling\r\n* 1 RECENT\r\n* " + std::to_string(messages.size() + 1) + " EXISTS\r\n");
+      c.reply(idle_news ? "+ idling\r\n* 1 RECENT\r\n* " + std::to_string(messages.size() + 1) +
+                              " EXISTS\r\n"
+                        : std::string("+ idling\r\n"));
       idle_tag = tag;
     } else if (line == "DONE") {
       c.reply(idle_tag + " OK Idle completed\r\n");
@@ -619,6 +632,32 @@ TEST(IngestImapClientTest, IdleReturnsOnExists) {
   EXPECT_TRUE(*r);
   EXPECT_NE(h.connection->written.find("DONE\r\n"), std::string::npos);
   EXPECT_TRUE(h.client->uids_from(1));  // still usable
+}
+
+TEST(IngestImapClientTest, IdleWithoutNewsEndsWithDoneAndStaysUsable) {
+  Harness h;
+  h.server->messages = make_messages(2);
+  h.server->idle_news = false;
+  h.login_and_examine();
+  for (int round = 0; round < 2; ++round) {  // re-issued IDLE works the same
+    auto r = h.client->idle(std::chrono::seconds(5));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_FALSE(*r);
+  }
+  EXPECT_EQ(std::count(h.connection->lines.begin(), h.connection->lines.end(), "DONE"), 2);
+  EXPECT_GE(h.connection->waits, 2);
+  EXPECT_TRUE(h.client->uids_from(1));
+}
+
+TEST(IngestImapClientTest, IdleClosedFromOutsideIsCancelled) {
+  Harness h;
+  h.server->messages = make_messages(2);
+  h.server->idle_news = false;
+  h.login_and_examine();
+  h.connection->close();
+  auto r = h.client->idle(std::chrono::seconds(5));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kCancelled) << r.error().message;
 }
 
 TEST(IngestImapClientTest, IdleWithoutServerSupportIsUnimplemented) {
