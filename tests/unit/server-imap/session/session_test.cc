@@ -91,16 +91,18 @@ TEST_F(SessionTest, GreetingCarriesCapabilities) {
     return true;
   });
   s.start();
-  EXPECT_EQ(greeting,
-            "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN "
-            "AUTH=PLAIN] mailvault ready\r\n");
+  EXPECT_EQ(
+      greeting,
+      "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN IDLE "
+      "AUTH=PLAIN] mailvault ready\r\n");
 }
 
 TEST_F(SessionTest, LoginAndWrongPassword) {
   EXPECT_EQ(run("a LOGIN alice wrong"), "a NO [AUTHENTICATIONFAILED] invalid credentials\r\n");
-  EXPECT_EQ(run("b LOGIN alice secret"),
-            "b OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN] "
-            "LOGIN completed\r\n");
+  EXPECT_EQ(
+      run("b LOGIN alice secret"),
+      "b OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN IDLE] "
+      "LOGIN completed\r\n");
   EXPECT_TRUE(std::holds_alternative<Authenticated>(session_->state()));
 }
 
