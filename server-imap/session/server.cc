@@ -1,6 +1,8 @@
 #include "server-imap/session/server.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -218,6 +220,13 @@ struct Server::Impl {
     std::lock_guard lock(mu);
     auto& conn = connections.emplace_back();
     conn.thread = std::thread([this, s = std::move(socket), &conn, tls = l.implicit_tls]() mutable {
+      // OpenSSL writes to the socket with plain write(): a peer that is gone must give EPIPE,
+      // not a SIGPIPE that kills the process. Blocked in this thread only, it stays pending
+      // here and is never delivered.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
       serve(std::move(s), tls);
       --active;
       conn.done = true;
