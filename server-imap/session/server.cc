@@ -266,7 +266,8 @@ struct Server::Impl {
 
   // The TLS handshake of a new imaps connection or after STARTTLS; false: drop the connection.
   bool handshake(Stream& stream, const std::string& peer) {
-    const auto st = stream.start_tls(*options.tls, Clock::now() + options.tls_handshake_timeout);
+    const auto limit = std::min(options.tls_handshake_timeout, options.idle_timeout);
+    const auto st = stream.start_tls(*options.tls, Clock::now() + limit);
     if (!st) {
       spdlog::debug("imap: TLS with {} failed: {}", peer, st.error().message);
       return false;

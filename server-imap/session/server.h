@@ -10,8 +10,8 @@
 //
 // TLS (net/stream.h): with a TlsContext, the plain port offers STARTTLS and the imaps port (if
 // `tls_listen` is set) starts with the handshake. A handshake must complete within
-// tls_handshake_timeout; one that fails or stalls closes that connection only (its thread does
-// the handshake). Without a TlsContext there is no STARTTLS and no imaps port.
+// tls_handshake_timeout (or idle_timeout if shorter); one that fails or stalls closes that
+// connection only (its thread does the handshake). Without a TlsContext there is no STARTTLS and no imaps port.
 //
 // Plaintext logins: `plaintext_auth` decides whether LOGIN/AUTHENTICATE are allowed before TLS:
 // kAuto on loopback connections when `listen` is a loopback address, kLoopback on any loopback

@@ -480,6 +480,24 @@ class ImapTlsConfiguration(harness.MailvaultTestCase):
         finally:
             good.stop_checked()
 
+    def test_stalled_handshake_times_out(self):
+        data = os.path.join(self.tmp, "data")
+        s = self.server(data, "--imap-idle-timeout", "2").start()
+        try:
+            port = wait_address(data, "imaps.address")
+            silent = socket.create_connection(("127.0.0.1", port), timeout=30)
+            self.addCleanup(silent.close)
+            t0 = time.monotonic()
+            cafile = os.path.join(data, "tls", "imap-cert.pem")
+            m = imaplib.IMAP4_SSL("localhost", port, ssl_context=tls_context(cafile), timeout=30)
+            m.logout()
+            try:
+                self.assertEqual(silent.recv(1024), b"")  # closed, not greeted
+            except ConnectionResetError:
+                pass
+            self.assertGreaterEqual(time.monotonic() - t0, 1.5)  # by the timeout
+        finally:
+            s.stop_checked()
 
 if __name__ == "__main__":
     unittest.main()
