@@ -2,7 +2,7 @@
 
 One `mailvault serve` (all roles, private PostgreSQL) with `--imaps-listen 127.0.0.1:0`,
 `--imap-plaintext-auth never`, `--imap-max-connections-per-user 3`,
-`--imap-failed-login-delay-ms 500` and `--imap-idle-poll-ms 500`; no certificate is configured,
+`--imap-failed-login-delay-ms 500` (1500 under the sanitizers) and `--imap-idle-poll-ms 500`; no certificate is configured,
 so the server generates its self-signed pair under `<data-dir>/tls/`.
 
 * The generated pair: key mode 0600; Python's ssl, loading the certificate as its only CA,
@@ -41,6 +41,9 @@ import harness
 from test_imap_server import message
 
 PASSWORDS = {"audra": "audra-pw-2", "carol": "carol-pw-3"}
+# --imap-failed-login-delay-ms, seconds: long enough that a throttled login is still waiting
+# while another client logs in and selects (longer under the sanitizers).
+DELAY = harness.scale(0.5, 1.5)
 
 
 def tls_context(cafile):
@@ -119,7 +122,7 @@ class ImapTls(harness.MailvaultTestCase):
         cls.server = harness.Server(cls.data, database_url=cls.dburl, extra_args=[
             "--imap-listen", "127.0.0.1:0", "--imaps-listen", "127.0.0.1:0",
             "--imap-plaintext-auth", "never", "--imap-max-connections-per-user", "3",
-            "--imap-failed-login-delay-ms", "500", "--imap-idle-poll-ms", "500"])
+            "--imap-failed-login-delay-ms", str(int(DELAY * 1000)), "--imap-idle-poll-ms", "500"])
         try:
             cls.server.start()
             cls.imap_port = wait_address(cls.data, "imap.address")
@@ -381,7 +384,7 @@ class ImapTls(harness.MailvaultTestCase):
         for n in range(3):
             lines, took = attempt(c, b"a%d" % n, b"wrong")
             self.assertTrue(lines[-1].startswith(b"a%d NO [AUTHENTICATIONFAILED]" % n), lines)
-            self.assertGreaterEqual(took, 0.45)
+            self.assertGreaterEqual(took, DELAY * 0.9)
         self.assertTrue(c.line().startswith(b"* BYE"))
         # Failures 4-5 on a second connection: not delayed beyond the per-failure delay yet...
         c = self.line_client(source="127.0.0.2")
@@ -391,8 +394,8 @@ class ImapTls(harness.MailvaultTestCase):
         # ...the 6th is answered only after the address's delay plus the failure delay.
         lines, took = attempt(c, b"b2", b"wrong")
         self.assertTrue(lines[-1].startswith(b"b2 NO"), lines)
-        self.assertGreaterEqual(took, 0.95)
-        # Now even the right password waits (2 x 500 ms), but only that address's clients do.
+        self.assertGreaterEqual(took, 2 * DELAY * 0.95)
+        # Now even the right password waits (2 x DELAY), but only that address's clients do.
         c = self.line_client(source="127.0.0.2")
         answered = {}
 
@@ -404,7 +407,7 @@ class ImapTls(harness.MailvaultTestCase):
 
         t = threading.Thread(target=throttled_login)
         t.start()
-        time.sleep(0.2)  # the throttled LOGIN is sent and waiting
+        time.sleep(DELAY / 2)  # the throttled LOGIN is sent and waiting
         other = self.line_client(source="127.0.0.1")
         lines = other.command(b"x", b"LOGIN audra " + PASSWORDS["audra"].encode())
         self.assertTrue(lines[-1].startswith(b"x OK"), lines)
@@ -412,7 +415,7 @@ class ImapTls(harness.MailvaultTestCase):
         served_at = time.monotonic()
         t.join(60)
         self.assertTrue(answered["lines"][-1].startswith(b"c0 OK"), answered)
-        self.assertGreaterEqual(answered["took"], 0.95)
+        self.assertGreaterEqual(answered["took"], 2 * DELAY * 0.95)
         self.assertLess(served_at, answered["at"])  # not held up by the throttled address
 
 
