@@ -1,7 +1,10 @@
 #include "core/crypto/certificate.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -219,20 +222,15 @@ Result<KeyPairPem> load_key_pair(const fs::path& certificate, const fs::path& pr
   return pair;
 }
 
-Result<KeyPairPem> load_or_create_self_signed(const fs::path& dir, const SelfSignedSpec& spec) {
-  const fs::path cert_path = dir / kSelfSignedCertFile;
-  const fs::path key_path = dir / kSelfSignedKeyFile;
+namespace {
+
+Result<KeyPairPem> create_unless_present(const fs::path& cert_path, const fs::path& key_path,
+                                         const SelfSignedSpec& spec) {
   std::error_code ec;
   const bool have_cert = fs::exists(cert_path, ec);
   const bool have_key = fs::exists(key_path, ec);
   if (have_cert || have_key)
     return load_key_pair(cert_path, key_path);  // names whichever file is missing
-  fs::create_directories(dir, ec);
-  if (ec) {
-    return make_error(Code::kUnavailable,
-                      fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-  }
-  ::chmod(dir.c_str(), 0700);
   auto pair = generate_self_signed(spec);
   if (!pair)
     return pair.error();
@@ -242,6 +240,34 @@ Result<KeyPairPem> load_or_create_self_signed(const fs::path& dir, const SelfSig
     return st.error();
   if (auto st = write_file_atomically(cert_path, pair->certificate, 0644); !st)
     return st.error();
+  return pair;
+}
+
+}  // namespace
+
+Result<KeyPairPem> load_or_create_self_signed(const fs::path& dir, const SelfSignedSpec& spec) {
+  const fs::path cert_path = dir / kSelfSignedCertFile;
+  const fs::path key_path = dir / kSelfSignedKeyFile;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return make_error(Code::kUnavailable,
+                      fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  }
+  ::chmod(dir.c_str(), 0700);
+  // Servers sharing a data directory may start together: one generates, the others wait and
+  // load its pair (never a key of one and the certificate of another).
+  const fs::path lock_path = dir / ".lock";
+  const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+    const int err = errno;
+    if (lock >= 0)
+      ::close(lock);
+    return make_error(Code::kUnavailable, fmt::format("cannot lock {}: {}", lock_path.string(),
+                                                      std::strerror(err)));  // NOLINT
+  }
+  auto pair = create_unless_present(cert_path, key_path, spec);
+  ::close(lock);  // releases the lock
   return pair;
 }
 

@@ -8,7 +8,8 @@
 //   * the embedded default (`load_or_create_self_signed`): on first use an ECDSA P-256 key and a
 //     self-signed X.509 v3 certificate are generated with OpenSSL's API (no `openssl` process)
 //     and written to `<dir>/imap-key.pem` (mode 0600) and `<dir>/imap-cert.pem` (0644), each
-//     through a temp file, fsync and rename; later starts load and check the same pair, so a
+//     through a temp file, fsync and rename, under an flock of `<dir>/.lock` (servers sharing a
+//     data directory agree on one pair); later starts load and check the same pair, so a
 //     client that pinned the certificate keeps trusting it. The certificate names the loopback
 //     host (SAN DNS:localhost, IP:127.0.0.1, IP:::1 by default), is valid from one hour ago for
 //     ten years, carries basicConstraints CA:FALSE, keyUsage digitalSignature, extendedKeyUsage

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -96,6 +98,24 @@ TEST(Certificate, SelfSignedIsCreatedOnceWithAPrivateKeyFile) {
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_EQ(second->certificate, first->certificate);
   EXPECT_EQ(second->private_key, first->private_key);
+}
+
+TEST(Certificate, ConcurrentStartsAgreeOnOnePair) {
+  TempDir tmp;
+  const auto dir = tmp.path() / "tls";
+  std::vector<Result<KeyPairPem>> results(6, make_error(Code::kUnknown, "not run"));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    threads.emplace_back([&, i] { results[i] = load_or_create_self_signed(dir); });
+  for (auto& t : threads)
+    t.join();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->certificate, results[0]->certificate);
+    EXPECT_EQ(r->private_key, results[0]->private_key);
+  }
+  EXPECT_EQ(read(dir / kSelfSignedCertFile), results[0]->certificate);
+  EXPECT_EQ(read(dir / kSelfSignedKeyFile), results[0]->private_key);
 }
 
 TEST(Certificate, HalfAPairIsAnErrorNamingTheMissingFile) {
