@@ -429,10 +429,9 @@ class ImapTlsConfiguration(harness.MailvaultTestCase):
         self.addCleanup(self.pg.cleanup)
         self.dburl = self.pg.create_database()
 
-    def server(self, data, *extra):
-        s = harness.Server(data, database_url=self.dburl, roles="api,imap",
-                           extra_args=["--imaps-listen", "127.0.0.1:0"] + list(extra))
-        return s
+    def server(self, data, *extra, roles="api,imap"):
+        return harness.Server(data, database_url=self.dburl, roles=roles,
+                              extra_args=["--imaps-listen", "127.0.0.1:0"] + list(extra))
 
     def test_generated_pair_is_reused_and_mismatch_is_refused(self):
         data = os.path.join(self.tmp, "data")
@@ -466,8 +465,9 @@ class ImapTlsConfiguration(harness.MailvaultTestCase):
         s = self.server(other).start()
         s.stop_checked()
         other_key = os.path.join(other, "tls", "imap-key.pem")
+        # (imap alone: start() then waits for "mailvault serving", which must never come)
         bad = self.server(os.path.join(self.tmp, "bad"), "--imap-tls-cert", cafile,
-                          "--imap-tls-key", other_key)
+                          "--imap-tls-key", other_key, roles="imap")
         with self.assertRaises(harness.ServerError) as cm:
             bad.start()
         self.assertIn("%s is not the private key of the certificate in %s" % (other_key, cafile),
