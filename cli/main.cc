@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cmd_serve->add_option("--imap-listen", serve.imap_listen, "IMAP listen address")
       ->capture_default_str();
-  cmd_serve->add_option("--imaps-listen", serve.imaps_listen, "IMAPS listen address")
-      ->capture_default_str();
+  cmd_serve->add_option("--imaps-listen", serve.imaps_listen,
+                        "IMAPS (implicit TLS) listen address (default: none)");
   cmd_serve
       ->add_option("--imap-max-connections", serve.imap_max_connections,
                    "IMAP connections open at once (more are greeted with BYE)")
@@ -66,6 +66,34 @@ int main(int argc, char** argv) {
   cmd_serve->add_flag("--imap-store-ok", serve.imap_store_ok,
                       "IMAP STORE answers OK without changing anything (for fetchmail), "
                       "instead of NO [CANNOT]");
+  cmd_serve
+      ->add_option("--imap-tls-cert", serve.imap_tls_cert,
+                   "PEM certificate (chain) for STARTTLS and IMAPS (default: a self-signed "
+                   "one generated under <data-dir>/tls/)")
+      ->check(CLI::ExistingFile);
+  cmd_serve->add_option("--imap-tls-key", serve.imap_tls_key, "PEM private key of --imap-tls-cert")
+      ->check(CLI::ExistingFile);
+  cmd_serve
+      ->add_option("--imap-plaintext-auth", serve.imap_plaintext_auth,
+                   "LOGIN before TLS: auto (on loopback connections when --imap-listen is "
+                   "loopback), loopback (on any loopback connection), never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "loopback", "never"}));
+  cmd_serve
+      ->add_option("--imap-max-connections-per-user", serve.imap_max_connections_per_user,
+                   "IMAP connections one user may have logged in at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd_serve
+      ->add_option("--imap-failed-login-delay-ms", serve.imap_failed_login_delay_ms,
+                   "delay before a failed IMAP login is answered; also the first step of the "
+                   "growing delay for an address with 5 failures in 10 minutes")
+      ->capture_default_str();
+  cmd_serve
+      ->add_option("--imap-idle-poll-ms", serve.imap_idle_poll_ms,
+                   "how often an IMAP IDLE session checks for new mail, milliseconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd_serve->add_option("--roles", serve.roles, "comma-separated roles: ingest,index,api,imap")
       ->capture_default_str();
   cmd_serve->add_option("--index-threads", serve.index_threads,

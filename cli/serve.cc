@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "api/server.h"
@@ -19,6 +20,7 @@
 #include "core/base/log.h"
 #include "core/blob/blob_store.h"
 #include "core/crypto/aead.h"
+#include "core/crypto/certificate.h"
 #include "core/pg/embedded.h"
 #include "core/pg/migrations.h"
 #include "core/pg/pool.h"
@@ -131,6 +133,34 @@ fs::path master_key_path(const ServeOptions& options, const Services& s) {
                                          : fs::path{options.master_key_file};
 }
 
+// The IMAP server's TLS context: the configured pair, else the self-signed default.
+Result<std::shared_ptr<const imapd::TlsContext>> imap_tls(const ServeOptions& options,
+                                                          const Services& s) {
+  if (options.imap_tls_cert.empty() != options.imap_tls_key.empty()) {
+    return make_error(Code::kInvalidArgument,
+                      "--imap-tls-cert and --imap-tls-key must be given together");
+  }
+  const bool configured = !options.imap_tls_cert.empty();
+  const fs::path dir = s.data_dir / "tls";
+  auto pair = configured ? crypto::load_key_pair(options.imap_tls_cert, options.imap_tls_key)
+                         : crypto::load_or_create_self_signed(dir);
+  if (!pair)
+    return pair.error();
+  const std::string cert_name =
+      configured ? options.imap_tls_cert : (dir / crypto::kSelfSignedCertFile).string();
+  if (auto info = crypto::inspect_certificate(pair->certificate)) {
+    spdlog::info("imap: TLS certificate {} ({}, {}, valid until {:%Y-%m-%d})", cert_name,
+                 info->subject, info->key_type,
+                 fmt::gmtime(static_cast<std::time_t>(info->not_after)));
+  }
+  return imapd::TlsContext::create(*pair, cert_name);
+}
+
+// One line "host:port" in `path`, as the tests and scripts read it.
+void write_address_file(const fs::path& path, const std::string& address) {
+  std::ofstream(path) << address << '\n';
+}
+
 }  // namespace
 
 int run_serve(const ServeOptions& options) {
@@ -230,10 +260,20 @@ int run_serve(const ServeOptions& options) {
         std::make_unique<index::SubstringNarrower>(index_dir));
     imapd::ServerOptions io;
     io.listen = options.imap_listen;
+    io.tls_listen = options.imaps_listen;
     io.max_connections = options.imap_max_connections;
     io.idle_timeout = std::chrono::seconds{options.imap_idle_timeout_seconds};
     io.store_ok = options.imap_store_ok;
-    auto srv = imapd::Server::start(io, *imap_backend);
+    io.idle_poll_interval = std::chrono::milliseconds{options.imap_idle_poll_ms};
+    io.failed_login_delay = std::chrono::milliseconds{options.imap_failed_login_delay_ms};
+    io.login.max_connections_per_user = options.imap_max_connections_per_user;
+    io.plaintext_auth = imapd::parse_plaintext_auth(options.imap_plaintext_auth)
+                            .value_or(imapd::PlaintextAuth::kAuto);
+    auto tls = imap_tls(options, s);
+    if (tls)
+      io.tls = std::move(*tls);
+    auto srv = tls ? imapd::Server::start(io, *imap_backend)
+                   : Result<std::unique_ptr<imapd::Server>>{tls.error()};
     if (!srv) {
       if (grpc_server)
         grpc_server->shutdown();
@@ -244,7 +284,9 @@ int run_serve(const ServeOptions& options) {
       return fail(srv.error());
     }
     imap_server = std::move(*srv);
-    std::ofstream(s.data_dir / "imap.address") << imap_server->address() << '\n';
+    write_address_file(s.data_dir / "imap.address", imap_server->address());
+    if (!imap_server->tls_address().empty())
+      write_address_file(s.data_dir / "imaps.address", imap_server->tls_address());
   }
   spdlog::info("mailvault serving (data in {}); stop with SIGINT or SIGTERM", s.data_dir.string());
 
@@ -269,6 +311,7 @@ int run_serve(const ServeOptions& options) {
     imap_server.reset();
     std::error_code ec;
     fs::remove(s.data_dir / "imap.address", ec);
+    fs::remove(s.data_dir / "imaps.address", ec);
   }
   return 0;
 }

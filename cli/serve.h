@@ -25,10 +25,16 @@ struct ServeOptions {
   CommonServerOptions common;
   std::string grpc_listen = "127.0.0.1:50051";
   std::string imap_listen = "127.0.0.1:1143";
-  std::string imaps_listen = "127.0.0.1:1993";
+  std::string imaps_listen;  // empty: no implicit-TLS port
   std::size_t imap_max_connections = 200;
   std::uint32_t imap_idle_timeout_seconds = 30 * 60;
   bool imap_store_ok = false;  // IMAP STORE answers OK without effect instead of NO [CANNOT]
+  std::string imap_tls_cert;  // empty (with imap_tls_key): <data-dir>/tls/, self-signed
+  std::string imap_tls_key;
+  std::string imap_plaintext_auth = "auto";
+  std::size_t imap_max_connections_per_user = 20;
+  std::uint32_t imap_failed_login_delay_ms = 2000;
+  std::uint32_t imap_idle_poll_ms = 2000;
   std::string roles = "ingest,index,api,imap";
   std::size_t index_threads = 0;  // 0: one per core
   std::string language;           // empty: the index's own language ("english" for a new index)

@@ -1,13 +1,12 @@
 #include "core/archive/tokens.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <fstream>
 
 #include <fmt/format.h>
 
+#include "core/base/files.h"
 #include "core/base/log.h"
 #include "core/crypto/digest.h"
 #include "core/pg/pool.h"
@@ -60,20 +59,8 @@ Status ensure_admin_token(pg::Pool& pool, const std::filesystem::path& path) {
   auto token = create_token(pool, "admin", "admin");
   if (!token)
     return token.error();
-  const std::string tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return make_error(Code::kPermissionDenied,
-                      fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  }
-  const std::string line = *token + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                  ::fchmod(fd, 0600) == 0 && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return make_error(Code::kUnavailable,
-                      fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
-  }
+  if (auto st = write_file_atomically(path, *token + "\n", 0600); !st)
+    return st.error();
   spdlog::info("wrote the admin API token to {} (mode 0600)", path.string());
   return {};
 }

@@ -1,8 +1,6 @@
 #include "core/crypto/aead.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -13,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "core/base/files.h"
 #include "core/crypto/digest.h"
 
 namespace mailvault::crypto {
@@ -106,19 +105,8 @@ Result<MasterKey> MasterKey::load(std::string_view hex, const std::filesystem::p
                       "no master key: set MAILVAULT_MASTER_KEY or create " + path.string());
   }
   MasterKey key = generate();
-  auto tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return make_error(Code::kUnavailable, "cannot create " + tmp.string() + ": " + errno_text());
-  std::string line = key.to_hex() + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return make_error(Code::kUnavailable, "cannot write " + path.string() + ": " + errno_text());
-  }
+  if (auto written = write_file_atomically(path, key.to_hex() + "\n", 0600); !written)
+    return written.error();
   return key;
 }
 

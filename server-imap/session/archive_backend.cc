@@ -22,6 +22,15 @@ Result<std::optional<Snapshot>> ArchiveBackend::open(const Viewer& viewer, std::
   return mailboxes_.open(viewer, name);
 }
 
+Result<MailboxGrowth> ArchiveBackend::newer(const Viewer& viewer, const Snapshot& current) {
+  auto next = mailboxes_.uidnext(current.ref);
+  if (!next)
+    return next.error();
+  if (*next <= current.uidnext)
+    return MailboxGrowth{{}, current.uidnext};
+  return SessionBackend::newer(viewer, current);
+}
+
 Result<std::string> ArchiveBackend::read_message(const Viewer& viewer, const Snapshot& mailbox,
                                                  const MessageEntry& message) {
   auto raw = archive_.read_raw(message.id);

@@ -37,6 +37,9 @@ class ArchiveBackend final : public SessionBackend {
   Result<std::optional<Snapshot>> open(const Viewer& viewer, std::string_view name) override;
   Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
                                    const MessageEntry& message) override;
+  // One cheap query (MailboxStore::uidnext) while nothing arrived; the whole view is re-read
+  // only when the archive grew (IDLE polls this every few seconds per idling client).
+  Result<MailboxGrowth> newer(const Viewer& viewer, const Snapshot& current) override;
   // Header fields come from the raw header block (Archive::read_raw, header part only, decoded
   // with core/mime RFC 2047) when the sidecar kept none (a message GMime could not parse).
   Result<std::shared_ptr<const SearchableMessage>> searchable(const MessageEntry& message) override;

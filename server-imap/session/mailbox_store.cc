@@ -63,7 +63,24 @@ std::vector<MessageEntry> to_entries(const pqxx::result& rows) {
   return out;
 }
 
+// UIDNEXT of a view: one above the highest id its UIDs are drawn from (messages for All Mail,
+// placements for folder views). Every view of a kind shares it, so it is cheap to ask.
+std::string_view next_uid_sql(MailboxRef::Kind kind) {
+  return kind == MailboxRef::Kind::kAllMail ? "SELECT coalesce(max(id), 0) + 1 FROM messages"
+                                            : "SELECT coalesce(max(id), 0) + 1 FROM placements";
+}
+
+std::uint32_t clamp_uid(std::int64_t v) {
+  return static_cast<std::uint32_t>(std::min<std::int64_t>(v, kMaxUid));
+}
+
 }  // namespace
+
+Result<std::uint32_t> MailboxStore::uidnext(const MailboxRef& ref) {
+  return pg::read(pool_, "imap_uidnext", [&](pqxx::read_transaction& tx) {
+    return clamp_uid(tx.exec(std::string{next_uid_sql(ref.kind)})[0][0].as<std::int64_t>());
+  });
+}
 
 Result<std::uint32_t> MailboxStore::uidvalidity() {
   std::lock_guard lock(mu_);
@@ -121,7 +138,6 @@ Result<Snapshot> MailboxStore::load(const Viewer& viewer, const MailboxRef& ref)
   if (!validity)
     return validity.error();
   std::string sql;
-  std::string next_sql;
   if (ref.kind == MailboxRef::Kind::kAllMail) {
     // In All Mail the INTERNALDATE and flags are those of the message's first placement.
     sql = "SELECT m.id, m.id, m.size, " + epoch("coalesce(fp.internal_date, m.archived_at)") +
@@ -131,7 +147,6 @@ Result<Snapshot> MailboxStore::load(const Viewer& viewer, const MailboxRef& ref)
                          WHERE p.message_id = m.id ORDER BY p.id LIMIT 1) fp ON true
       WHERE )sql" +
           std::string{kVisible};
-    next_sql = "SELECT coalesce(max(id), 0) + 1 FROM messages";
   } else {
     const std::string where =
         ref.kind == MailboxRef::Kind::kAccountFolder
@@ -143,7 +158,6 @@ Result<Snapshot> MailboxStore::load(const Viewer& viewer, const MailboxRef& ref)
           epoch("m.date_header") +
           ", m.date_zone_minutes FROM placements p JOIN messages m ON m.id = p.message_id" +
           " WHERE " + where + " AND " + std::string{kVisible} + " ORDER BY p.message_id, p.id";
-    next_sql = "SELECT coalesce(max(id), 0) + 1 FROM placements";
   }
   auto snap = pg::read(pool_, "imap_open", [&](pqxx::read_transaction& tx) {
     Snapshot s;
@@ -153,8 +167,7 @@ Result<Snapshot> MailboxStore::load(const Viewer& viewer, const MailboxRef& ref)
         ref.kind == MailboxRef::Kind::kAllMail
             ? tx.exec_params(sql, viewer.user_id, viewer.sees_everything)
             : tx.exec_params(sql, viewer.user_id, viewer.sees_everything, ref.account, ref.folder));
-    const auto next = tx.exec(next_sql)[0][0].as<std::int64_t>();
-    s.uidnext = static_cast<std::uint32_t>(std::min<std::int64_t>(next, kMaxUid));
+    s.uidnext = clamp_uid(tx.exec(std::string{next_uid_sql(ref.kind)})[0][0].as<std::int64_t>());
     return s;
   });
   if (!snap)

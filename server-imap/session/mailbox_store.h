@@ -37,6 +37,10 @@ class MailboxStore {
   // kFailedPrecondition when the migration has not run.
   Result<std::uint32_t> uidvalidity();
 
+  // UIDNEXT of the view `ref` now (the same for every viewer): a mailbox whose snapshot has
+  // this UIDNEXT has received nothing since.
+  Result<std::uint32_t> uidnext(const MailboxRef& ref);
+
   // The views the viewer may see: All Mail first, then every account/import folder that holds
   // at least one visible message, sorted by name.
   Result<std::vector<MailboxRef>> list(const Viewer& viewer);

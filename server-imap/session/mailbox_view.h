@@ -28,10 +28,11 @@
 // (see parse_mailbox_name) — the store refuses nothing, so such a name is a known wart.
 //
 // UIDs are 32-bit in IMAP: a message or placement id above 2^32-1 cannot be shown (the store
-// leaves it out and logs it). Known limit of this slice: bigserial values may commit out of
-// order, so while mail arrives a session could later see a UID below a UIDNEXT it was told; the
-// snapshot is per SELECT and the slice has no IDLE, so this only matters once IDLE/NOOP report
-// new mail (next step: expose only ids below the oldest in-flight transaction's horizon).
+// leaves it out and logs it). Known limit: bigserial values may commit out of order, so a
+// message can become visible with a UID below the highest one a session already shows. NOOP and
+// IDLE add only messages above that highest UID to a session's snapshot (sequence numbers must
+// not move); such a late message appears at the next SELECT. (A fix: expose only ids below the
+// oldest in-flight transaction's horizon.)
 //
 // Sequence numbers are positions in the snapshot's ascending UID list (1-based).
 //

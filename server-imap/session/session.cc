@@ -80,19 +80,40 @@ std::optional<PlainCredentials> decode_sasl_plain(std::string_view base64) {
   return c;
 }
 
+Result<MailboxGrowth> SessionBackend::newer(const Viewer& viewer, const Snapshot& current) {
+  auto now = open(viewer, current.name);
+  if (!now)
+    return now.error();
+  MailboxGrowth g;
+  g.uidnext = current.uidnext;
+  if (!*now)
+    return g;  // no longer visible: nothing new to show
+  g.uidnext = std::max(g.uidnext, (*now)->uidnext);
+  const auto max = to_int(current.max_uid());
+  for (auto& m : (*now)->messages) {
+    if (to_int(m.uid) > max)
+      g.added.push_back(std::move(m));
+  }
+  return g;
+}
+
 Session::Session(SessionBackend& backend, SessionOptions options, Send send)
     : backend_(backend),
-      options_(options),
+      options_(std::move(options)),
       send_(std::move(send)),
-      reader_(options.limits),
-      state_(NotAuthenticated{}) {}
+      reader_(options_.limits),
+      state_(NotAuthenticated{}),
+      tls_active_(options_.tls_active) {}
 
 std::string Session::capabilities() const {
   std::string caps =
-      "IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN ESEARCH SEARCHRES SORT "
-      "SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
-  if (std::holds_alternative<NotAuthenticated>(state_))
-    caps += options_.allow_plaintext ? " AUTH=PLAIN" : " LOGINDISABLED";
+      "IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN IDLE ESEARCH SEARCHRES "
+      "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
+  if (std::holds_alternative<NotAuthenticated>(state_)) {
+    if (options_.tls_available && !tls_active_)
+      caps += " STARTTLS";
+    caps += tls_active_ || options_.allow_plaintext ? " AUTH=PLAIN" : " LOGINDISABLED";
+  }
   return caps;
 }
 
@@ -155,8 +176,10 @@ SessionState Session::session_state() const noexcept {
 }
 
 bool Session::on_input(std::string_view bytes) {
+  if (tls_requested_)
+    return !finished();  // the server hands bytes over only after the handshake
   reader_.feed(bytes);
-  while (!finished()) {
+  while (!finished() && !tls_requested_) {
     ReaderEvent e = reader_.next();
     if (e.status == ReadStatus::kNeedMore)
       break;
@@ -166,6 +189,7 @@ bool Session::on_input(std::string_view bytes) {
         break;
       case ReadStatus::kError:
         sasl_tag_.reset();
+        idle_tag_.reset();
         send(error_line(e));
         if (e.fatal)
           state_ = LoggedOut{};
@@ -173,6 +197,8 @@ bool Session::on_input(std::string_view bytes) {
       case ReadStatus::kCommand:
         if (sasl_tag_)
           handle_sasl_response(e.command);
+        else if (idle_tag_)
+          handle_idle_line(e.command);
         else
           handle_command_text(e.command);
         break;
@@ -212,8 +238,8 @@ Session::Handler Session::find_route(std::string_view name) noexcept {
       Route{"UID FETCH", &Session::cmd_fetch},
       Route{"SEARCH", &Session::cmd_search},
       Route{"UID SEARCH", &Session::cmd_search},
-      Route{"STARTTLS", &Session::cmd_not_yet},
-      Route{"IDLE", &Session::cmd_not_yet},
+      Route{"STARTTLS", &Session::cmd_starttls},
+      Route{"IDLE", &Session::cmd_idle},
       Route{"SORT", &Session::cmd_sort},
       Route{"UID SORT", &Session::cmd_sort},
       Route{"THREAD", &Session::cmd_thread},
@@ -267,6 +293,7 @@ void Session::cmd_capability(const Command& c) {
 }
 
 void Session::cmd_noop(const Command& c) {
+  report_new_messages();
   ok(c.tag, "", fmt::format("{} completed", c.spec->name));
 }
 
@@ -281,16 +308,103 @@ void Session::cmd_id(const Command& c) {
   ok(c.tag, "", "ID completed");
 }
 
-void Session::cmd_not_yet(const Command& c) {
-  no(c.tag, kCannot, fmt::format("{} is not supported yet", c.spec->name));
+void Session::cmd_starttls(const Command& c) {
+  if (tls_active_) {
+    bad(c.tag, "TLS is already active");
+    return;
+  }
+  if (!options_.tls_available) {
+    bad(c.tag, "STARTTLS is not available");
+    return;
+  }
+  ok(c.tag, "", "Begin TLS negotiation now");
+  // Whatever followed STARTTLS in the clear is dropped, never executed (CVE-2011-0411).
+  reader_ = CommandReader(options_.limits);
+  tls_requested_ = true;
+}
+
+void Session::on_tls_started() {
+  tls_requested_ = false;
+  tls_active_ = true;
+}
+
+void Session::cmd_idle(const Command& c) {
+  idle_tag_ = c.tag;
+  send("+ idling\r\n");
+  report_new_messages();
+}
+
+void Session::handle_idle_line(const std::string& line) {
+  const std::string tag = std::move(*idle_tag_);
+  idle_tag_.reset();
+  if (is_idle_done(line))
+    ok(tag, "", "IDLE terminated");
+  else
+    bad(tag, "expected DONE");
+}
+
+void Session::on_idle_poll() {
+  if (idling())
+    report_new_messages();
+}
+
+void Session::report_new_messages() {
+  auto* sel = std::get_if<Selected>(&state_);
+  if (sel == nullptr)
+    return;
+  auto grown = backend_.newer(sel->viewer, sel->mailbox);
+  if (!grown) {
+    spdlog::warn("imap: checking {} for new mail for {} failed: {}", sel->mailbox.name,
+                 sel->viewer.name, grown.error().message);
+    return;
+  }
+  sel->mailbox.uidnext = std::max(sel->mailbox.uidnext, grown->uidnext);
+  if (grown->added.empty())
+    return;
+  for (auto& m : grown->added)
+    sel->mailbox.messages.push_back(std::move(m));
+  normalise(sel->mailbox.messages);  // a no-op for a well-behaved backend; keeps the invariant
+  send(fmt::format("* {} EXISTS\r\n", sel->mailbox.exists()));
 }
 
 // ─── Not authenticated ───────────────────────────────────────────────────────────────────────
+
+bool Session::pause(std::chrono::milliseconds d) {
+  if (d.count() <= 0)
+    return true;
+  if (options_.pause)
+    return options_.pause(d);
+  std::this_thread::sleep_for(d);
+  return true;
+}
+
+// The checks before credentials are looked at: TLS (or the plaintext rule), then the delay of
+// an address with too many recent failures. False when the command was answered (or the
+// session ended) here.
+bool Session::login_allowed(const std::string& tag, std::string_view what) {
+  if (!tls_active_ && !options_.allow_plaintext) {
+    no(tag, "PRIVACYREQUIRED", fmt::format("{} is disabled without TLS", what));
+    return false;
+  }
+  if (options_.guard != nullptr && !pause(options_.guard->delay(options_.client_address))) {
+    on_shutdown();
+    return false;
+  }
+  return true;
+}
 
 void Session::finish_login(const std::string& tag, const std::string& user,
                            const std::string& password, std::string_view what) {
   auto v = backend_.authenticate(user, password);
   if (v) {
+    if (options_.guard != nullptr) {
+      options_.guard->succeeded(options_.client_address);
+      user_slot_ = options_.guard->claim(v->user_id);
+      if (!user_slot_) {
+        no(tag, "LIMIT", fmt::format("too many connections for {}; close some and retry", user));
+        return;
+      }
+    }
     failed_logins_ = 0;
     state_ = Authenticated{std::move(*v)};
     ok(tag, fmt::format("CAPABILITY {}", capabilities()), fmt::format("{} completed", what));
@@ -302,9 +416,14 @@ void Session::finish_login(const std::string& tag, const std::string& user,
     return;
   }
   // The delay slows down password guessing on this connection; the connection is closed
-  // after a few failures so that guessing needs new connections (bounded by the server).
-  if (options_.failed_login_delay.count() > 0)
-    std::this_thread::sleep_for(options_.failed_login_delay);
+  // after a few failures so that guessing needs new connections (bounded by the server, and
+  // slowed down further per address by the guard).
+  if (options_.guard != nullptr)
+    options_.guard->failed(options_.client_address);
+  if (!pause(options_.failed_login_delay)) {
+    on_shutdown();
+    return;
+  }
   no(tag, "AUTHENTICATIONFAILED", "invalid credentials");
   if (++failed_logins_ >= options_.max_failed_logins) {
     send("* BYE too many failed logins\r\n");
@@ -313,10 +432,8 @@ void Session::finish_login(const std::string& tag, const std::string& user,
 }
 
 void Session::cmd_login(const Command& c) {
-  if (!options_.allow_plaintext) {
-    no(c.tag, "PRIVACYREQUIRED", "LOGIN is disabled without TLS");
+  if (!login_allowed(c.tag, "LOGIN"))
     return;
-  }
   const auto& a = std::get<LoginCommand>(c.args);
   finish_login(c.tag, a.user, a.password, "LOGIN");
 }
@@ -327,10 +444,8 @@ void Session::cmd_authenticate(const Command& c) {
     no(c.tag, kCannot, "unsupported authentication mechanism");
     return;
   }
-  if (!options_.allow_plaintext) {
-    no(c.tag, "PRIVACYREQUIRED", "AUTHENTICATE PLAIN is disabled without TLS");
+  if (!login_allowed(c.tag, "AUTHENTICATE PLAIN"))
     return;
-  }
   if (!a.initial_response) {
     sasl_tag_ = c.tag;
     send("+ \r\n");

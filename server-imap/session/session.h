@@ -11,10 +11,30 @@
 //
 // State: a std::variant of NotAuthenticated / Authenticated{viewer} / Selected{viewer, snapshot}
 // / Logout. The selected mailbox is a snapshot taken at SELECT/EXAMINE: sequence numbers are
-// positions in it and do not move while the mailbox stays selected.
+// positions in it. It only grows: NOOP, CHECK and IDLE append the messages archived since
+// (SessionBackend::newer, UIDs above the snapshot's highest) and report `* N EXISTS`; nothing is
+// ever expunged from a session's view, so sequence numbers never move.
 //
-// Commands of this slice: CAPABILITY NOOP LOGOUT ID LOGIN AUTHENTICATE(PLAIN, SASL-IR or a
-// continuation line) ENABLE NAMESPACE LIST LSUB STATUS SELECT EXAMINE CLOSE UNSELECT CHECK
+// TLS (the socket side is the server's): STARTTLS is offered before login when the server has
+// a certificate (tls_available) and TLS is not on yet. After "OK Begin TLS negotiation now" the
+// session discards every byte it had buffered (plaintext sent after STARTTLS is never executed,
+// CVE-2011-0411) and processes nothing until the server reports on_tls_started(); then the
+// capability list has no STARTTLS and says AUTH=PLAIN instead of LOGINDISABLED. Before TLS,
+// LOGIN and AUTHENTICATE PLAIN answer NO [PRIVACYREQUIRED] unless allow_plaintext (the server's
+// plaintext-auth rule for this connection).
+//
+// Logins: the LoginGuard (login_guard.h) may make an attempt wait before it is answered (an
+// address with too many recent failures), and refuses a successful login beyond the user's
+// connection limit with NO [LIMIT]; each failure also waits failed_login_delay, and the
+// connection is closed with BYE after max_failed_logins failures. Waiting goes through the
+// `pause` callback (the server's waits end early at shutdown).
+//
+// IDLE (RFC 2177): answered "+ idling"; then only "DONE" (which ends it with OK) is expected
+// (anything else ends it with BAD). The server calls on_idle_poll() at its poll interval while
+// idling() is true, which reports new messages as above.
+//
+// Commands: CAPABILITY NOOP LOGOUT ID STARTTLS LOGIN AUTHENTICATE(PLAIN, SASL-IR or a
+// continuation line) ENABLE NAMESPACE LIST LSUB STATUS SELECT EXAMINE CLOSE UNSELECT CHECK IDLE
 // FETCH/UID FETCH (FLAGS UID INTERNALDATE RFC822.SIZE RFC822 RFC822.HEADER RFC822.TEXT ENVELOPE
 // BODYSTRUCTURE BODY, BODY[section]<partial>/BODY.PEEK with part numbers, HEADER, HEADER.FIELDS
 // [.NOT], TEXT and MIME, BINARY[part]<partial>/BINARY.PEEK/BINARY.SIZE with NO [UNKNOWN-CTE];
@@ -24,11 +44,10 @@
 // SELECT/EXAMINE/CLOSE reset it), SORT/UID SORT (sort.h) and THREAD/UID THREAD REFERENCES and
 // ORDEREDSUBJECT (thread.h) with keys from the cached message text (message_keys.h), STORE/UID
 // STORE answered NO [CANNOT], or with SessionOptions::store_ok OK without effect (the
-// unchanged FLAGS as untagged FETCH unless .SILENT). Parsed but answered NO [CANNOT] for now:
-// STARTTLS IDLE.
+// unchanged FLAGS as untagged FETCH unless .SILENT).
 //
 // Thread safety: none; one Session per connection, driven by one thread. Backend calls block
-// (database, blob store); a failed login sleeps failed_login_delay in on_input().
+// (database, blob store); login delays block in on_input() through `pause`.
 #pragma once
 
 #include <chrono>
@@ -47,11 +66,17 @@
 #include "server-imap/protocol/command_reader.h"
 #include "server-imap/protocol/limits.h"
 #include "server-imap/protocol/response_writer.h"
+#include "server-imap/session/login_guard.h"
 #include "server-imap/session/mailbox_store.h"
 #include "server-imap/session/mailbox_view.h"
 #include "server-imap/session/text_match.h"
 
 namespace mailvault::imapd {
+
+struct MailboxGrowth {
+  std::vector<MessageEntry> added;  // UIDs ascending, all above the snapshot's highest
+  std::uint32_t uidnext = 0;
+};
 
 // What a session needs from the archive. Implementations must be safe to call from several
 // sessions' threads at once.
@@ -71,6 +96,12 @@ class SessionBackend {
   // The folded text SEARCH text keys match (text_match.h) of one message of the snapshot: from
   // the archive's search-text sidecar, never a MIME parse. Not audited per message (it
   // discloses nothing by itself). Default: kUnimplemented (SEARCH then answers NO).
+  // The messages of `current`'s mailbox archived after the snapshot was taken (UIDs above its
+  // highest, ascending) and the mailbox's UIDNEXT now. A message that becomes visible with a
+  // UID below the snapshot's highest is left out (sequence numbers could not stay consistent);
+  // the next SELECT shows it. Default: re-opens the mailbox by name and keeps the new tail.
+  virtual Result<MailboxGrowth> newer(const Viewer& viewer, const Snapshot& current);
+
   virtual Result<std::shared_ptr<const SearchableMessage>> searchable(
       const MessageEntry& /*message*/) {
     return make_error(Code::kUnimplemented, "this backend has no message text for SEARCH");
@@ -86,11 +117,18 @@ class SessionBackend {
 };
 
 struct SessionOptions {
-  // LOGIN and AUTHENTICATE PLAIN allowed without TLS on this connection (this slice has no
-  // TLS: the server sets it for loopback connections when so configured).
+  // LOGIN and AUTHENTICATE PLAIN allowed before TLS on this connection (the server's
+  // plaintext-auth rule: loopback connections only, or never).
   bool allow_plaintext = true;
+  bool tls_available = false;  // STARTTLS may be offered (the server has a certificate)
+  bool tls_active = false;     // encrypted from the first byte (implicit TLS)
   std::chrono::milliseconds failed_login_delay{2000};
-  int max_failed_logins = 3;  // then BYE
+  int max_failed_logins = 3;    // then BYE
+  LoginGuard* guard = nullptr;  // server-wide login limits; nullptr: none
+  std::string client_address;   // the key of the guard's failure count
+  // Waits before a login answer; returns false when the wait was cut short (shutdown), and the
+  // session then says BYE. Default: std::this_thread::sleep_for.
+  std::function<bool(std::chrono::milliseconds)> pause;
   // STORE answers OK without changing anything (clients such as fetchmail insist on marking
   // messages seen); otherwise NO [CANNOT] like every other write.
   bool store_ok = false;
@@ -132,6 +170,18 @@ class Session {
   // The server is shutting down: says BYE. The caller closes.
   void on_shutdown();
 
+  // STARTTLS was accepted: the caller runs the TLS handshake now, then calls on_tls_started()
+  // (or closes the connection when the handshake fails). Until then on_input() does nothing.
+  [[nodiscard]] bool tls_requested() const noexcept { return tls_requested_; }
+
+  void on_tls_started();
+
+  // IDLE is in progress: the caller calls on_idle_poll() at its poll interval.
+  [[nodiscard]] bool idling() const noexcept { return idle_tag_.has_value(); }
+
+  // Reports messages archived into the selected mailbox since the last report (* N EXISTS).
+  void on_idle_poll();
+
   [[nodiscard]] bool finished() const noexcept { return std::holds_alternative<LoggedOut>(state_); }
 
   [[nodiscard]] const State& state() const noexcept { return state_; }
@@ -144,6 +194,10 @@ class Session {
  private:
   void handle_command_text(const std::string& text);
   void handle_sasl_response(const std::string& line);
+  void handle_idle_line(const std::string& line);
+  bool login_allowed(const std::string& tag, std::string_view what);
+  bool pause(std::chrono::milliseconds d);
+  void report_new_messages();
   void finish_login(const std::string& tag, const std::string& user, const std::string& password,
                     std::string_view what);
   bool send(std::string_view bytes);
@@ -175,7 +229,8 @@ class Session {
   void cmd_sort(const Command& c);
   void cmd_thread(const Command& c);
   void cmd_store(const Command& c);
-  void cmd_not_yet(const Command& c);
+  void cmd_starttls(const Command& c);
+  void cmd_idle(const Command& c);
 
   void list_like(const Command& c, std::string_view reference,
                  const std::vector<std::string>& patterns, bool lsub);
@@ -194,6 +249,10 @@ class Session {
   State state_;
   int failed_logins_ = 0;
   std::optional<std::string> sasl_tag_;  // AUTHENTICATE waiting for its continuation line
+  std::optional<std::string> idle_tag_;  // IDLE waiting for DONE
+  std::optional<LoginGuard::Slot> user_slot_;
+  bool tls_active_ = false;
+  bool tls_requested_ = false;
   bool connection_lost_ = false;
 };
 

@@ -93,7 +93,7 @@ TEST_F(SessionTest, GreetingCarriesCapabilities) {
   s.start();
   EXPECT_EQ(greeting,
             "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN "
-            "ESEARCH SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
+            "IDLE ESEARCH SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
             "AUTH=PLAIN] mailvault ready\r\n");
 }
 
@@ -101,7 +101,7 @@ TEST_F(SessionTest, LoginAndWrongPassword) {
   EXPECT_EQ(run("a LOGIN alice wrong"), "a NO [AUTHENTICATIONFAILED] invalid credentials\r\n");
   EXPECT_EQ(run("b LOGIN alice secret"),
             "b OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT CHILDREN "
-            "ESEARCH SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES] "
+            "IDLE ESEARCH SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES] "
             "LOGIN completed\r\n");
   EXPECT_TRUE(std::holds_alternative<Authenticated>(session_->state()));
 }
