@@ -10,63 +10,12 @@
 #include <variant>
 #include <vector>
 
+#include "core/base/utf8.h"
+
 namespace mailvault::search {
 namespace {
 
 // ─── Characters ──────────────────────────────────────────────────────────────────────────────
-
-// Length in bytes of the UTF-8 sequence at s[i] if it is valid, else 0.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    return 1;
-  }
-  std::size_t len = 0;
-  std::uint32_t cp = 0;
-  std::uint32_t min = 0;
-  if ((b0 & 0xe0) == 0xc0) {
-    len = 2;
-    cp = b0 & 0x1FU;
-    min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    len = 3;
-    cp = b0 & 0x0FU;
-    min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    len = 4;
-    cp = b0 & 0x07U;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) {
-    return 0;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) {
-      return 0;
-    }
-    cp = (cp << 6) | (b & 0x3FU);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-    return 0;
-  }
-  return len;
-}
-
-// Byte offset of the first invalid UTF-8 sequence, or npos.
-std::size_t find_invalid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t len = utf8_sequence_length(s, i);
-    if (len == 0) {
-      return i;
-    }
-    i += len;
-  }
-  return std::string_view::npos;
-}
 
 // Length in bytes of the white space character at s[i], or 0. ASCII controls count as white
 // space; so do NO-BREAK SPACE, the U+2000 family and IDEOGRAPHIC SPACE (CJK input methods type

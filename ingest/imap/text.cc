@@ -4,6 +4,8 @@
 #include <array>
 #include <vector>
 
+#include "core/base/utf8.h"
+
 namespace mailvault::ingest::imap {
 
 namespace {
@@ -33,66 +35,6 @@ int base64_value(char c, char c62, char c63) noexcept {
 
 bool is_printable_ascii(std::uint32_t c) noexcept {
   return c >= 0x20 && c <= 0x7e;
-}
-
-// Decodes one UTF-8 sequence at s[i]; advances i. nullopt if malformed.
-std::optional<std::uint32_t> next_code_point(std::string_view s, std::size_t& i) noexcept {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  std::size_t len = 0;
-  std::uint32_t cp = 0;
-  std::uint32_t min = 0;
-  if ((b0 & 0xe0) == 0xc0) {
-    len = 2;
-    cp = b0 & 0x1fu;
-    min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    len = 3;
-    cp = b0 & 0x0fu;
-    min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    len = 4;
-    cp = b0 & 0x07u;
-    min = 0x10000;
-  } else {
-    return std::nullopt;
-  }
-  if (i + len > s.size()) {
-    return std::nullopt;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) {
-      return std::nullopt;
-    }
-    cp = (cp << 6) | (b & 0x3fu);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-    return std::nullopt;
-  }
-  i += len;
-  return cp;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
 }
 
 // Modified base64 (',' for '/', no padding) of UTF-16BE units.
@@ -131,16 +73,6 @@ char ascii_upper(char c) noexcept {
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view s) noexcept {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    if (!next_code_point(s, i)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 Result<std::string> mutf7_encode(std::string_view utf8) {
   std::string out;
   out.reserve(utf8.size() + 8);
@@ -155,22 +87,24 @@ Result<std::string> mutf7_encode(std::string_view utf8) {
     }
   };
   while (i < utf8.size()) {
-    auto cp = next_code_point(utf8, i);
-    if (!cp) {
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8(utf8, i, cp);
+    if (len == 0) {
       return mutf7_error("invalid UTF-8", utf8);
     }
-    if (is_printable_ascii(*cp)) {
+    i += len;
+    if (is_printable_ascii(cp)) {
       flush();
-      out.push_back(static_cast<char>(*cp));
-      if (*cp == '&') {
+      out.push_back(static_cast<char>(cp));
+      if (cp == '&') {
         out.push_back('-');
       }
-    } else if (*cp >= 0x10000) {
-      const std::uint32_t v = *cp - 0x10000;
+    } else if (cp >= 0x10000) {
+      const std::uint32_t v = cp - 0x10000;
       run.push_back(static_cast<std::uint16_t>(0xd800 + (v >> 10)));
       run.push_back(static_cast<std::uint16_t>(0xdc00 + (v & 0x3ff)));
     } else {
-      run.push_back(static_cast<std::uint16_t>(*cp));
+      run.push_back(static_cast<std::uint16_t>(cp));
     }
   }
   flush();

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/base/result.h"
+#include "core/base/utf8.h"  // is_valid_utf8, used with these
 
 namespace mailvault::ingest::imap {
 
@@ -23,9 +24,6 @@ Result<std::string> mutf7_encode(std::string_view utf8);
 // unterminated or malformed "&...-" section, base64 that encodes printable US-ASCII (which must
 // be sent as itself), leftover non-zero bits, an odd number of bytes, or unpaired surrogates.
 Result<std::string> mutf7_decode(std::string_view mutf7);
-
-// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code points > U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
 
 // The UTF-8 display name of a mailbox name as a server sent it: a name with 8-bit bytes that is
 // valid UTF-8 is taken as is (servers with UTF8=ACCEPT, or sloppy ones); otherwise the modified

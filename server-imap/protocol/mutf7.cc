@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/base/utf8.h"
+
 namespace mailvault::imapd {
 namespace {
 
@@ -17,70 +19,6 @@ int alphabet_index(char c) {
 
 bool is_direct(unsigned char c) {
   return c >= 0x20 && c <= 0x7e && c != '&';
-}
-
-// Decodes one UTF-8 sequence at s[i]; returns U+FFFD and length 1 for an invalid one.
-char32_t next_code_point(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t len = 0;
-  char32_t cp = 0;
-  char32_t min = 0;
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  if ((b0 & 0xe0U) == 0xc0U) {
-    len = 2;
-    cp = b0 & 0x1fU;
-    min = 0x80;
-  } else if ((b0 & 0xf0U) == 0xe0U) {
-    len = 3;
-    cp = b0 & 0x0fU;
-    min = 0x800;
-  } else if ((b0 & 0xf8U) == 0xf0U) {
-    len = 4;
-    cp = b0 & 0x07U;
-    min = 0x10000;
-  } else {
-    ++i;
-    return 0xfffd;
-  }
-  if (i + len > s.size()) {
-    ++i;
-    return 0xfffd;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0U) != 0x80U) {
-      ++i;
-      return 0xfffd;
-    }
-    cp = (cp << 6U) | (b & 0x3fU);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-    ++i;
-    return 0xfffd;
-  }
-  i += len;
-  return cp;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0U | (cp >> 6U));
-    out += static_cast<char>(0x80U | (cp & 0x3fU));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0U | (cp >> 12U));
-    out += static_cast<char>(0x80U | ((cp >> 6U) & 0x3fU));
-    out += static_cast<char>(0x80U | (cp & 0x3fU));
-  } else {
-    out += static_cast<char>(0xf0U | (cp >> 18U));
-    out += static_cast<char>(0x80U | ((cp >> 12U) & 0x3fU));
-    out += static_cast<char>(0x80U | ((cp >> 6U) & 0x3fU));
-    out += static_cast<char>(0x80U | (cp & 0x3fU));
-  }
 }
 
 void flush_run(std::string& out, const std::vector<std::uint16_t>& units) {
@@ -124,7 +62,11 @@ std::string mutf7_encode(std::string_view utf8) {
       ++i;
       continue;
     }
-    const char32_t cp = next_code_point(utf8, i);
+    char32_t cp = 0xFFFD;  // an invalid sequence counts as U+FFFD, one byte long
+    const std::size_t len = decode_utf8(utf8, i, cp);
+    i += len == 0 ? 1 : len;
+    if (len == 0)
+      cp = 0xFFFD;
     if (cp >= 0x10000) {
       const char32_t v = cp - 0x10000;
       run.push_back(static_cast<std::uint16_t>(0xd800U + (v >> 10U)));

@@ -5,56 +5,13 @@
 #include <string>
 #include <utility>
 
+#include "core/base/utf8.h"
 #include "server-imap/protocol/cursor.h"
 #include "server-imap/protocol/mutf7.h"
 #include "server-imap/protocol/sequence_set.h"
 
 namespace mailvault::imapd {
 namespace {
-
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((b0 & 0xe0U) == 0xc0U) {
-      len = 2;
-      cp = b0 & 0x1fU;
-      min = 0x80;
-    } else if ((b0 & 0xf0U) == 0xe0U) {
-      len = 3;
-      cp = b0 & 0x0fU;
-      min = 0x800;
-    } else if ((b0 & 0xf8U) == 0xf0U) {
-      len = 4;
-      cp = b0 & 0x07U;
-      min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) {
-      return false;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xc0U) != 0x80U) {
-        return false;
-      }
-      cp = (cp << 6U) | (b & 0x3fU);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
 
 bool can_quote(std::string_view s, const WriterOptions& options) {
   if (s.size() > options.max_quoted_bytes) {

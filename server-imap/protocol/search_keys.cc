@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base/utf8.h"
 #include "server-imap/protocol/cursor.h"
 #include "server-imap/protocol/search_grammar.h"
 
@@ -39,6 +40,19 @@ std::string arg(Cursor& c) {
   return c.astring();
 }
 
+// A string the text keys match: must be UTF-8 (RFC 3501 allows only the CHARSET given, and
+// mailvault supports UTF-8 and its subset US-ASCII).
+std::string text_arg(Cursor& c) {
+  c.expect_sp();
+  const std::size_t start = c.offset();
+  std::string s = c.astring();
+  if (const std::size_t bad = find_invalid_utf8(s); bad != std::string_view::npos) {
+    throw SyntaxError{"search string is not valid UTF-8 (byte " + std::to_string(bad) + ")", start,
+                      "", false};
+  }
+  return s;
+}
+
 Date arg_date(Cursor& c) {
   c.expect_sp();
   const Cursor::DateParts p = c.date();
@@ -50,7 +64,7 @@ SearchKey flag(MessageFlag f, bool set) {
 }
 
 SearchKey header(SearchHeader::Field field, std::string name, Cursor& c) {
-  return SearchKey{SearchHeader{field, std::move(name), arg(c)}};
+  return SearchKey{SearchHeader{field, std::move(name), text_arg(c)}};
 }
 
 SearchKey date(SearchDate::Source source, SearchDate::Cmp cmp, Cursor& c) {
@@ -87,7 +101,7 @@ constexpr auto kKeys = std::to_array<KeySpec>({
      }},
     {"BODY",
      [](Cursor& c, int, bool) {
-       return SearchKey{SearchText{SearchText::Scope::kBody, arg(c)}};
+       return SearchKey{SearchText{SearchText::Scope::kBody, text_arg(c)}};
      }},
     {"CC",
      [](Cursor& c, int, bool) {
@@ -112,7 +126,7 @@ constexpr auto kKeys = std::to_array<KeySpec>({
     {"HEADER",
      [](Cursor& c, int, bool) {
        std::string name = arg(c);
-       return SearchKey{SearchHeader{H::kOther, std::move(name), arg(c)}};
+       return SearchKey{SearchHeader{H::kOther, std::move(name), text_arg(c)}};
      }},
     {"KEYWORD",
      [](Cursor& c, int, bool) {
@@ -192,7 +206,7 @@ constexpr auto kKeys = std::to_array<KeySpec>({
      }},
     {"TEXT",
      [](Cursor& c, int, bool) {
-       return SearchKey{SearchText{SearchText::Scope::kText, arg(c)}};
+       return SearchKey{SearchText{SearchText::Scope::kText, text_arg(c)}};
      }},
     {"TO",
      [](Cursor& c, int, bool) {

@@ -113,9 +113,14 @@ TEST(ImapdSearchKeys, WhatClientsSend) {
             "(and (or (or (from \"x\") (to \"x\")) (subject \"x\")) (unflag \\Deleted))");
   // curl: imap://host/INBOX?SUBJECT%20invoice
   EXPECT_EQ(tree("SUBJECT invoice"), "(subject \"invoice\")");
-  // 8-bit in a quoted string (RFC 9051 / UTF8=ACCEPT); invalid UTF-8 passes through.
+  // 8-bit in a quoted string (RFC 9051 / UTF8=ACCEPT); invalid UTF-8 is a syntax error that
+  // names where the string starts (BAD), in every text key.
   EXPECT_EQ(tree("SUBJECT \"\xe6\x97\xa5\xe6\x9c\xac\""), "(subject \"\xe6\x97\xa5\xe6\x9c\xac\")");
-  EXPECT_EQ(tree("SUBJECT \"\xff\xfe\""), "(subject \"\xff\xfe\")");
+  EXPECT_EQ(tree("SUBJECT \"\xff\xfe\""), "error at 8: search string is not valid UTF-8 (byte 0)");
+  EXPECT_EQ(tree("CHARSET UTF-8 BODY {4}\r\nab\xc3("),
+            "error at 19: search string is not valid UTF-8 (byte 2)");
+  EXPECT_EQ(tree("HEADER X-A \"\xc0\xaf\""), "error at 11: search string is not valid UTF-8 (byte 0)");
+  EXPECT_EQ(tree("TEXT \"\xed\xa0\x80\""), "error at 5: search string is not valid UTF-8 (byte 0)");
 }
 
 TEST(ImapdSearchKeys, UidAndSavedSets) {
