@@ -164,8 +164,9 @@ class Dovecot:
     """A private Dovecot instance under `workdir` (created if missing; must not hold another
     instance). Not thread-safe; start() and stop() from one thread."""
 
-    def __init__(self, workdir, wrong_cert=False, apop=True, startup_timeout=30):
+    def __init__(self, workdir, wrong_cert=False, apop=True, startup_timeout=30, extra_conf=""):
         self.workdir = os.path.abspath(workdir)
+        self.extra_conf = extra_conf  # appended to dovecot.conf (e.g. the FTS plugin's settings)
         self.wrong_cert = wrong_cert
         self.apop = apop
         self.startup_timeout = startup_timeout
@@ -404,7 +405,7 @@ service pop3-login {{
 }}
 """
         with open(self.conf_path, "w") as fh:
-            fh.write(conf)
+            fh.write(conf + self.extra_conf)
 
     # ---------------------------------------------------------------- users and folders
 
@@ -471,21 +472,23 @@ service pop3-login {{
         finally:
             m.logout()
 
-    def append(self, user, folder, messages, method="maildir"):
+    def append(self, user, folder, messages, method="maildir", mtimes=None):
         """Adds `messages` (a list of bytes) to `folder` (created if needed), in order: their
-        UIDs ascend in list order. Returns the number of seconds it took."""
+        UIDs ascend in list order. With method "maildir", `mtimes` (one Unix time per message)
+        sets the files' mtimes, which Dovecot serves as INTERNALDATE. Returns the number of
+        seconds it took."""
         start = time.monotonic()
         if folder.upper() != "INBOX":
             self.create_folder(user, folder)
         if method == "maildir":
-            self._append_maildir(user, folder, messages)
+            self._append_maildir(user, folder, messages, mtimes)
         elif method == "imap":
             self._append_imap(user, folder, messages)
         else:
             raise ValueError("append method must be 'maildir' or 'imap', not %r" % method)
         return time.monotonic() - start
 
-    def _append_maildir(self, user, folder, messages):
+    def _append_maildir(self, user, folder, messages, mtimes=None):
         path = self.folder_path(user, folder)
         uid, gid = self._mail_ids.pw_uid, self._mail_ids.pw_gid
         if not os.path.isdir(path):
@@ -501,7 +504,7 @@ service pop3-login {{
         # ("<secs>.M<usec>"): one counter per instance makes the names ascend across calls.
         host = "mailvault-test"
         pid = os.getpid()
-        for data in messages:
+        for i, data in enumerate(messages):
             n = self._seq
             self._seq += 1
             name = "%d.M%06dP%d.%s,S=%d" % (self._name_base + n // 1000000, n % 1000000, pid,
@@ -513,6 +516,8 @@ service pop3-login {{
                 while view:
                     view = view[os.write(fd, view):]
                 os.fchown(fd, uid, gid)
+                if mtimes is not None:
+                    os.utime(fd, (mtimes[i], mtimes[i]))
             finally:
                 os.close(fd)
             os.rename(tmp, os.path.join(new_dir, name))
