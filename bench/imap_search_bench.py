@@ -28,7 +28,7 @@ order; the substring is the common word without its first and last letters; the 
 is "café", which the generator puts into iso-8859-1 and windows-1252 bodies.
 
 Usage: bench/imap_search_bench.py [--n 10000] [--runs 5] [--systems dovecot,fts-xapian,mailvault]
-       [--work /tmp/mv-bench] [--mailvault build/release/cli/mailvault] [--keep]
+       [--fetch-runs 2] [--work /tmp/mv-bench] [--mailvault build/release/cli/mailvault] [--keep]
 """
 import argparse
 import datetime
@@ -59,7 +59,6 @@ SYSTEMS = ("dovecot", "fts-xapian", "mailvault")
 USER, PASSWORD = "bench", "bench-pw"
 NON_ASCII_WORD = "café"
 LARGER_THAN = 100000
-FETCH_WARM_RUNS = 2  # UID FETCH 1:* repeated after the first read; the median is reported
 
 # Dovecot's fts-xapian settings, as in the plugin's README (Debian's 1.5.5: n-grams of 3 to 20
 # characters); indexing is done explicitly with `doveadm index` before timing.
@@ -142,11 +141,11 @@ def fetch_all(m, keep=True):
                          for u, d in bodies.items()}
 
 
-def measure(m, qs, runs):
-    """FETCH throughput, then every query once (warm-up) and `runs` times. Returns the result
-    dict of one system."""
+def measure(m, qs, runs, fetch_runs):
+    """FETCH throughput (the first read, then the median of `fetch_runs` more), then every query
+    once (warm-up) and `runs` times. Returns the result dict of one system."""
     fetch_s, fetch_bytes, sha = fetch_all(m)
-    warm = statistics.median(fetch_all(m, keep=False)[0] for _ in range(FETCH_WARM_RUNS))
+    warm = statistics.median([fetch_all(m, keep=False)[0] for _ in range(fetch_runs)] or [fetch_s])
     out = {"fetch_s": fetch_s, "fetch_warm_s": warm, "fetch_bytes": fetch_bytes,
            "messages": len(sha), "queries": {}}
     for n, (name, program) in enumerate(qs):
@@ -186,7 +185,7 @@ def connect(port, mailbox):
     return m
 
 
-def run_dovecot(work, files, mtimes, qs, runs, fts, keep):
+def run_dovecot(work, files, mtimes, qs, runs, fetch_runs, fts, keep):
     d = tempfile.mkdtemp(prefix="dovecot-fts-" if fts else "dovecot-", dir=work)
     dv = dovecot.Dovecot(d, extra_conf=FTS_XAPIAN_CONF if fts else "")
     try:
@@ -209,7 +208,7 @@ def run_dovecot(work, files, mtimes, qs, runs, fts, keep):
                                        for p, dirs, _ in os.walk(dv.home(USER)) if "xapian-indexes" in dirs)
             print("  fts-xapian index: %.0f s, %.0f MB" % (extra["index_s"], extra["index_bytes"] / 1e6),
                   file=sys.stderr)
-        r = measure(m, qs, runs)
+        r = measure(m, qs, runs, fetch_runs)
         m.logout()
         r.update(extra)
         return r
@@ -221,7 +220,7 @@ def run_dovecot(work, files, mtimes, qs, runs, fts, keep):
             shutil.rmtree(d, ignore_errors=True)
 
 
-def run_mailvault(binary, work, maildir, n, qs, runs, keep):
+def run_mailvault(binary, work, maildir, n, qs, runs, fetch_runs, keep):
     pb2, pb2_grpc = import_bench.stubs(work)
     s = ingest_bench.Server(binary, work, roles="ingest,index,api,imap",
                             extra_args=["--imap-listen", "127.0.0.1:0"])
@@ -238,7 +237,7 @@ def run_mailvault(binary, work, maildir, n, qs, runs, keep):
         with open(os.path.join(s.data, "imap.address")) as fh:
             port = int(fh.read().strip().rpartition(":")[2])
         m = connect(port, '"All Mail"')
-        r = measure(m, qs, runs)
+        r = measure(m, qs, runs, fetch_runs)
         m.logout()
         r["searchable_s"] = searchable
         r["rss_mb"] = s.rss_mb()
@@ -250,7 +249,7 @@ def run_mailvault(binary, work, maildir, n, qs, runs, keep):
         s.stop()
 
 
-def report(n, raw_bytes, runs, qs, results):
+def report(n, raw_bytes, runs, fetch_runs, qs, results):
     ref = results.get("dovecot")
     fts = results.get("fts-xapian")
     names = [s for s in SYSTEMS if s in results]
@@ -280,7 +279,7 @@ def report(n, raw_bytes, runs, qs, results):
           + ", ".join("%s %d" % (name, len(ref["queries"][name].get("answer", ())))
                       for name, _ in qs) + ")" if ref else "")
     print(f"\nUID FETCH 1:* BODY.PEEK[]: first read after loading / median of the next "
-          f"{FETCH_WARM_RUNS}")
+          f"{fetch_runs}")
     for s in names:
         r = results[s]
         first, warm = r["fetch_s"], r["fetch_warm_s"]
@@ -301,6 +300,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--fetch-runs", type=int, default=2,
+                    help="UID FETCH 1:* repeats after the first read (median reported; 0: none)")
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     ap.add_argument("--work", default="/tmp/mv-bench")
     ap.add_argument("--mailvault", default=os.path.join(ROOT, "build", "release", "cli", "mailvault"))
@@ -322,10 +323,12 @@ def main():
             continue
         print("%s:" % s, file=sys.stderr)
         if s == "mailvault":
-            results[s] = run_mailvault(a.mailvault, a.work, maildir, len(files), qs, a.runs, a.keep)
+            results[s] = run_mailvault(a.mailvault, a.work, maildir, len(files), qs, a.runs,
+                                       a.fetch_runs, a.keep)
         else:
-            results[s] = run_dovecot(a.work, files, mtimes, qs, a.runs, s == "fts-xapian", a.keep)
-    report(len(files), manifest["bytes_total"], a.runs, qs, results)
+            results[s] = run_dovecot(a.work, files, mtimes, qs, a.runs, a.fetch_runs,
+                                     s == "fts-xapian", a.keep)
+    report(len(files), manifest["bytes_total"], a.runs, a.fetch_runs, qs, results)
 
 
 if __name__ == "__main__":
