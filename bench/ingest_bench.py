@@ -52,13 +52,13 @@ def maildir_files(d):
 class Server:
     log_level = "warn"  # --server-log-level: "debug" shows per-batch timings of the write path
 
-    def __init__(self, binary, work, roles="ingest,index,api"):
+    def __init__(self, binary, work, roles="ingest,index,api", extra_args=()):
         self.binary = binary
         self.data = tempfile.mkdtemp(prefix="mv-ingest-bench-", dir=work)
         os.chmod(self.data, 0o755)
         self.log = open(os.path.join(work, "serve-%d.log" % time.monotonic_ns()), "wb")
         self.proc = subprocess.Popen([binary, "--log-level", Server.log_level, "serve", "--data-dir", self.data,
-                                      "--grpc-listen", "127.0.0.1:0", "--roles", roles],
+                                      "--grpc-listen", "127.0.0.1:0", "--roles", roles, *extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         addr = os.path.join(self.data, "grpc.address")
         deadline = time.time() + 120

@@ -649,4 +649,20 @@ Status Archive::audit(std::string_view actor, std::string_view action, std::opti
   });
 }
 
+Status Archive::audit_many(std::string_view actor, std::string_view action,
+                           const std::vector<AuditEntry>& entries) {
+  if (entries.empty())
+    return ok_status();
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& e : entries)
+    rows.push_back({{"id", to_int(e.id)}, {"detail", pg_text(e.detail, 4096)}});
+  const std::string json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return pg::write(pool_, "audit_many", [&](pqxx::work& tx) {
+    tx.exec_params0(
+        "INSERT INTO audit_log (actor, action, message_id, detail) SELECT $1, $2, x.id, x.detail "
+        "FROM json_to_recordset($3::json) AS x(id bigint, detail text)",
+        pg_text(actor, 256), pg_text(action, 64), json);
+  });
+}
+
 }  // namespace mailvault

@@ -166,6 +166,15 @@ class Archive {
   Status audit(std::string_view actor, std::string_view action, std::optional<MessageId> id,
                std::string_view detail = {});
 
+  // One audit row per (message, detail), all in one transaction.
+  struct AuditEntry {
+    MessageId id{};
+    std::string detail;
+  };
+
+  Status audit_many(std::string_view actor, std::string_view action,
+                    const std::vector<AuditEntry>& entries);
+
   static std::string text_key(std::string_view sha256_hex) {
     return std::string{sha256_hex} + ".text";
   }

@@ -43,6 +43,21 @@ Result<std::string> ArchiveBackend::read_message(const Viewer& viewer, const Sna
   return raw;
 }
 
+Status ArchiveBackend::audit_reads(const Viewer& viewer, const Snapshot& mailbox,
+                                   const std::vector<const MessageEntry*>& messages) {
+  std::vector<Archive::AuditEntry> entries;
+  entries.reserve(messages.size());
+  for (const MessageEntry* m : messages)
+    entries.push_back({m->id, fmt::format("{} uid {}", mailbox.name, to_int(m->uid))});
+  return archive_.audit_many(viewer.name, "imap_fetch", entries);
+}
+
+Result<std::string> ArchiveBackend::read_audited_message(const Viewer& /*viewer*/,
+                                                         const Snapshot& /*mailbox*/,
+                                                         const MessageEntry& message) {
+  return archive_.read_raw(message.id);
+}
+
 Result<std::shared_ptr<const SearchableMessage>> ArchiveBackend::searchable(
     const MessageEntry& message) {
   if (auto hit = texts_.find(message.id))

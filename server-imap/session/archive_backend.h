@@ -35,6 +35,11 @@ class ArchiveBackend final : public SessionBackend {
   Result<Viewer> authenticate(std::string_view user, std::string_view password) override;
   Result<std::vector<MailboxRef>> list(const Viewer& viewer) override;
   Result<std::optional<Snapshot>> open(const Viewer& viewer, std::string_view name) override;
+  // One imap_fetch row per message, in one transaction.
+  Status audit_reads(const Viewer& viewer, const Snapshot& mailbox,
+                     const std::vector<const MessageEntry*>& messages) override;
+  Result<std::string> read_audited_message(const Viewer& viewer, const Snapshot& mailbox,
+                                           const MessageEntry& message) override;
   Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
                                    const MessageEntry& message) override;
   // One cheap query (MailboxStore::uidnext) while nothing arrived; the whole view is re-read

@@ -721,11 +721,28 @@ void Session::cmd_fetch(const Command& c) {
   auto& sel = std::get<Selected>(state_);
   const bool body = needs_body(a.items);
   const bool structure = needs_structure(a.items);
-  for (const auto index : sel.mailbox.resolve(a.set)) {
+  const std::vector<std::size_t> indexes = sel.mailbox.resolve(a.set);
+  // Bodies are audited before they are served, kAuditChunk messages per database commit.
+  constexpr std::size_t kAuditChunk = 256;
+  std::size_t audited_until = 0;  // position in `indexes` up to which reads are recorded
+  for (std::size_t pos = 0; pos < indexes.size(); ++pos) {
+    const std::size_t index = indexes[pos];
     const MessageEntry& m = sel.mailbox.messages[index];
     std::string raw;
+    if (body && pos >= audited_until) {
+      std::vector<const MessageEntry*> chunk;
+      for (std::size_t k = pos; k < indexes.size() && k < pos + kAuditChunk; ++k)
+        chunk.push_back(&sel.mailbox.messages[indexes[k]]);
+      if (auto st = backend_.audit_reads(sel.viewer, sel.mailbox, chunk); !st) {
+        spdlog::warn("imap: recording reads for {} failed: {}", sel.viewer.name,
+                     st.error().message);
+        no(c.tag, code_for(st.error()), "cannot read messages now");
+        return;
+      }
+      audited_until = pos + chunk.size();
+    }
     if (body) {
-      auto r = backend_.read_message(sel.viewer, sel.mailbox, m);
+      auto r = backend_.read_audited_message(sel.viewer, sel.mailbox, m);
       if (!r) {
         spdlog::warn("imap: reading message {} for {} failed: {}", to_int(m.id), sel.viewer.name,
                      r.error().message);

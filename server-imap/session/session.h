@@ -93,6 +93,21 @@ class SessionBackend {
   virtual Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
                                            const MessageEntry& message) = 0;
 
+  // The same for a message whose read audit_reads() has already recorded: no audit row of its
+  // own. Default: read_message (which audits).
+  virtual Result<std::string> read_audited_message(const Viewer& viewer, const Snapshot& mailbox,
+                                                   const MessageEntry& message) {
+    return read_message(viewer, mailbox, message);
+  }
+
+  // Records in the audit log, all at once, that `viewer` is about to read these messages of the
+  // snapshot (a FETCH of many bodies costs one database commit, not one per message). Default:
+  // nothing (read_audited_message then audits each read).
+  virtual Status audit_reads(const Viewer& /*viewer*/, const Snapshot& /*mailbox*/,
+                             const std::vector<const MessageEntry*>& /*messages*/) {
+    return ok_status();
+  }
+
   // The folded text SEARCH text keys match (text_match.h) of one message of the snapshot: from
   // the archive's search-text sidecar, never a MIME parse. Not audited per message (it
   // discloses nothing by itself). Default: kUnimplemented (SEARCH then answers NO).

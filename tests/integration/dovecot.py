@@ -166,8 +166,9 @@ class Dovecot:
     instance). Not thread-safe; start() and stop() from one thread."""
 
     def __init__(self, workdir, wrong_cert=False, apop=True, startup_timeout=30,
-                 imap_capability=None):
+                 imap_capability=None, extra_conf=""):
         self.workdir = os.path.abspath(workdir)
+        self.extra_conf = extra_conf  # appended to dovecot.conf (e.g. the FTS plugin's settings)
         self.wrong_cert = wrong_cert
         self.apop = apop
         # What IMAP advertises after login, e.g. a list without IDLE (None: Dovecot's own).
@@ -410,7 +411,7 @@ service pop3-login {{
 }}
 """
         with open(self.conf_path, "w") as fh:
-            fh.write(conf)
+            fh.write(conf + self.extra_conf)
 
     # ---------------------------------------------------------------- users and folders
 
@@ -477,21 +478,23 @@ service pop3-login {{
         finally:
             m.logout()
 
-    def append(self, user, folder, messages, method="maildir"):
+    def append(self, user, folder, messages, method="maildir", mtimes=None):
         """Adds `messages` (a list of bytes) to `folder` (created if needed), in order: their
-        UIDs ascend in list order. Returns the number of seconds it took."""
+        UIDs ascend in list order. With method "maildir", `mtimes` (one Unix time per message)
+        sets the files' mtimes, which Dovecot serves as INTERNALDATE. Returns the number of
+        seconds it took."""
         start = time.monotonic()
         if folder.upper() != "INBOX":
             self.create_folder(user, folder)
         if method == "maildir":
-            self._append_maildir(user, folder, messages)
+            self._append_maildir(user, folder, messages, mtimes)
         elif method == "imap":
             self._append_imap(user, folder, messages)
         else:
             raise ValueError("append method must be 'maildir' or 'imap', not %r" % method)
         return time.monotonic() - start
 
-    def _append_maildir(self, user, folder, messages):
+    def _append_maildir(self, user, folder, messages, mtimes=None):
         path = self.folder_path(user, folder)
         uid, gid = self._mail_ids.pw_uid, self._mail_ids.pw_gid
         if not os.path.isdir(path):
@@ -507,7 +510,7 @@ service pop3-login {{
         # ("<secs>.M<usec>"): one counter per instance makes the names ascend across calls.
         host = "mailvault-test"
         pid = os.getpid()
-        for data in messages:
+        for i, data in enumerate(messages):
             n = self._seq
             self._seq += 1
             name = "%d.M%06dP%d.%s,S=%d" % (self._name_base + n // 1000000, n % 1000000, pid,
@@ -519,6 +522,8 @@ service pop3-login {{
                 while view:
                     view = view[os.write(fd, view):]
                 os.fchown(fd, uid, gid)
+                if mtimes is not None:
+                    os.utime(fd, (mtimes[i], mtimes[i]))
             finally:
                 os.close(fd)
             os.rename(tmp, os.path.join(new_dir, name))
