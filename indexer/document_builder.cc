@@ -1,6 +1,8 @@
 #include "indexer/document_builder.h"
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,7 +135,7 @@ void DocumentBuilder::text(IndexField field, std::string_view value) {
     return;
   }
   const std::string_view clipped = clip_utf8(value, max_text_bytes_);
-  if ((field == IndexField::kBody || field == IndexField::kAttachmentText) && !unindexed_text_ &&
+  if (has_substring_candidates(field) && !unindexed_text_ &&
       (clipped.size() < value.size() || may_skip_words(clipped))) {
     unindexed_text_ = true;
     doc_->add_boolean_term(std::string(kUnindexedTextTerm));
@@ -159,6 +161,49 @@ void DocumentBuilder::text(IndexField field, std::string_view value) {
         // No positions (schema.h): phrases are verified on the message text instead.
         tg_.index_text_without_positions(Xapian::Utf8Iterator(run.data(), run.size()), 1, prefix);
       });
+}
+
+// Every occurrence of the Subject and address header fields, as decoded text, in its field (the
+// words the fields above already hold only add to their counts): IMAP's SUBJECT, FROM, TO, CC
+// and BCC keys search these values, and the substring candidates (schema.h) need every ASCII
+// letter and digit of them in a term, comments and group names included.
+void DocumentBuilder::header_values(const mime::ParsedMessage& parsed) {
+  bool first_subject = true;
+  for (const mime::Header& h : parsed.headers) {
+    const std::optional<IndexField> field = header_field(h.name);
+    if (!field) {
+      continue;
+    }
+    if (*field == IndexField::kSubject && first_subject && h.value == parsed.subject) {
+      first_subject = false;
+      continue;  // already indexed
+    }
+    text(*field, h.value);
+  }
+}
+
+std::optional<IndexField> DocumentBuilder::header_field(std::string_view name) {
+  struct Entry {
+    std::string_view name;
+    IndexField field;
+  };
+
+  static constexpr std::array<Entry, 6> kHeaderFields = {{
+      {"subject", IndexField::kSubject},
+      {"from", IndexField::kFrom},
+      {"sender", IndexField::kFrom},
+      {"to", IndexField::kTo},
+      {"cc", IndexField::kCc},
+      {"bcc", IndexField::kBcc},
+  }};
+  for (const Entry& e : kHeaderFields) {
+    if (e.name.size() == name.size() &&
+        std::equal(name.begin(), name.end(), e.name.begin(),
+                   [](char a, char b) { return ascii_lower(a) == b; })) {
+      return e.field;
+    }
+  }
+  return std::nullopt;
 }
 
 // Names and addresses as words, plus one exact term per full address.
@@ -209,6 +254,7 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta, const mime::Par
   addresses(IndexField::kTo, pointers(parsed.to));
   addresses(IndexField::kCc, pointers(parsed.cc));
   addresses(IndexField::kBcc, pointers(parsed.bcc));
+  header_values(parsed);
 
   for (const mime::Attachment& a : parsed.attachments) {
     text(IndexField::kFilename, a.filename);

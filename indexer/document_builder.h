@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,6 +56,9 @@ class DocumentBuilder {
 
   void text(IndexField field, std::string_view value);
   void addresses(IndexField field, const std::vector<const mime::Address*>& list);
+  void header_values(const mime::ParsedMessage& parsed);
+  // The field of a header that header_values() indexes (Subject, From, Sender, To, Cc, Bcc).
+  static std::optional<IndexField> header_field(std::string_view name);
   void on_word(const std::string& word);
   void next_pair(std::string_view word);
   void check_known(std::string_view word);

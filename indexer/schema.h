@@ -12,8 +12,9 @@
 //   prefix     field             kind       contents
 //   Q          id                boolean    Q<decimal MessageId>, one per document
 //   (none)     body              free text  ParsedMessage::body_text and other_text
-//   S          subject           free text  Subject
-//   XFROM      from              free text  From and Sender: names and addresses,
+//   S          subject           free text  Subject (every Subject field's decoded value)
+//   XFROM      from              free text  From and Sender: names and addresses, and every
+//                                           From and Sender field's decoded value;
 //                                address    plus XFROM<full lower-case address>
 //   XTO        to                free text  likewise for To
 //   XCC        cc                free text  likewise for Cc
@@ -25,18 +26,21 @@
 //   XACCOUNT   account           boolean    source account names, lower-case
 //   XFOLDER    folder            boolean    source folder names, lower-case
 //   XHAS       has               boolean    XHASattachment when it has attachments
-//   XUNINDEXED (one term)        boolean    the body or attachment text has text that is in
-//                                           no term: clipped at the builder's byte limit, or
-//                                           a possibly skipped long word (may_skip_words)
+//   XUNINDEXED (one term)        boolean    a field with substring candidates (below) has
+//                                           text that is in no term: clipped at the
+//                                           builder's byte limit, or a possibly skipped long
+//                                           word (may_skip_words)
 //
 // No term has positions and there are no stemmed (Z) terms (schema version 4; version 1 stored
 // positions, version 2 stored Z<prefix><stem> terms, version 3 had no other_text and no
 // XUNINDEXED).
 //
-// Substring candidates (indexer/substring_narrower.h, IMAP SEARCH BODY): every ASCII letter or
-// digit of a document's body, other and attachment text lies inside one of its body or XAT
-// terms, unless the document has XUNINDEXED; so a document whose terms contain none of a
-// needle's ASCII letter/digit runs cannot contain the needle.
+// Substring candidates (indexer/substring_narrower.h, IMAP SEARCH BODY, SUBJECT, FROM, TO, CC,
+// BCC): every ASCII letter or digit of a document's body, other and attachment text lies
+// inside one of its body or XAT terms, and every one of each Subject, From, Sender, To, Cc and
+// Bcc field's decoded value inside one of that field's terms, unless the document has
+// XUNINDEXED; so a document whose field terms contain none of a needle's ASCII letter/digit
+// runs cannot contain the needle there.
 //
 // Positions were half of the index and a large share of the single writer thread's time, and
 // served only phrases. A phrase (and a word the TermGenerator splits, such as foo-bar or CJK
@@ -181,8 +185,24 @@ constexpr std::string_view prefix_of(IndexField field) {
   return field_spec(field).prefix;
 }
 
-// The term of documents whose body or attachment text is not entirely in their terms.
+// The term of documents with text of a has_substring_candidates() field not entirely in terms.
 inline constexpr std::string_view kUnindexedTextTerm = "XUNINDEXED";
+
+// The fields whose terms give substring candidates (see above).
+constexpr bool has_substring_candidates(IndexField field) {
+  switch (field) {
+    case IndexField::kBody:
+    case IndexField::kAttachmentText:
+    case IndexField::kSubject:
+    case IndexField::kFrom:
+    case IndexField::kTo:
+    case IndexField::kCc:
+    case IndexField::kBcc:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // The value of the XHAS term for messages with attachments.
 inline constexpr std::string_view kHasAttachmentValue = "attachment";

@@ -21,6 +21,7 @@ bool is_ascii_alnum(char c) noexcept {
 // followed by '\n' (terms never contain white space), so that a run is found by one scan of a
 // single buffer.
 struct Dictionary {
+  TextField field = TextField::kBody;
   std::string prefix;  // the field's term prefix ("" for the body)
   std::string terms;   // "term\n" for every term, without the prefix
 };
@@ -42,9 +43,10 @@ void set_bit(std::vector<bool>& bits, std::int64_t id) {
   bits[i] = true;
 }
 
-Dictionary read_dictionary(Xapian::Database& db, std::string prefix) {
+Dictionary read_dictionary(Xapian::Database& db, TextField field, IndexField index_field) {
   Dictionary d;
-  d.prefix = std::move(prefix);
+  d.field = field;
+  d.prefix = std::string(prefix_of(index_field));
   if (!d.prefix.empty()) {
     for (auto t = db.allterms_begin(d.prefix); t != db.allterms_end(d.prefix); ++t) {
       const std::string term = *t;
@@ -78,17 +80,27 @@ Snapshot take_snapshot(Xapian::Database& db) {
       set_bit(s.covered, to_int(*id));
     }
   }
-  s.fields.push_back(read_dictionary(db, std::string(prefix_of(IndexField::kBody))));
-  s.fields.push_back(read_dictionary(db, std::string(prefix_of(IndexField::kAttachmentText))));
+  const std::pair<TextField, IndexField> fields[] = {
+      {TextField::kBody, IndexField::kBody},       {TextField::kBody, IndexField::kAttachmentText},
+      {TextField::kSubject, IndexField::kSubject}, {TextField::kFrom, IndexField::kFrom},
+      {TextField::kTo, IndexField::kTo},           {TextField::kCc, IndexField::kCc},
+      {TextField::kBcc, IndexField::kBcc},
+  };
+  for (const auto& [field, index_field] : fields) {
+    s.fields.push_back(read_dictionary(db, field, index_field));
+  }
   return s;
 }
 
 // The full terms (with prefix) of the snapshot that contain `run`; nullopt when more than
 // `limit`.
-std::optional<std::vector<std::string>> terms_containing(const Snapshot& s, std::string_view run,
-                                                         std::size_t limit) {
+std::optional<std::vector<std::string>> terms_containing(const Snapshot& s, TextField field,
+                                                         std::string_view run, std::size_t limit) {
   std::vector<std::string> out;
   for (const Dictionary& d : s.fields) {
+    if (d.field != field) {
+      continue;
+    }
     const std::string_view all = d.terms;
     std::size_t at = all.find(run);
     while (at != std::string_view::npos) {
@@ -157,7 +169,7 @@ struct SubstringNarrower::Impl {
     }
   }
 
-  std::optional<SubstringCandidates> candidates(Xapian::Database& db,
+  std::optional<SubstringCandidates> candidates(Xapian::Database& db, TextField field,
                                                 const std::vector<std::string_view>& runs) {
     refresh(db);
     std::vector<std::string_view> by_length = runs;
@@ -165,7 +177,7 @@ struct SubstringNarrower::Impl {
                      [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
     std::optional<std::vector<Xapian::docid>> result;  // sorted docids
     for (const std::string_view run : by_length) {
-      auto terms = terms_containing(*snapshot, run, kMaxTerms);
+      auto terms = terms_containing(*snapshot, field, run, kMaxTerms);
       if (!terms) {
         continue;  // too common to narrow
       }
@@ -218,8 +230,8 @@ std::vector<std::string_view> SubstringNarrower::ascii_runs(std::string_view fol
   return runs;
 }
 
-Result<std::optional<SubstringCandidates>> SubstringNarrower::body_candidates(
-    std::string_view folded_needle) {
+Result<std::optional<SubstringCandidates>> SubstringNarrower::candidates(
+    TextField field, std::string_view folded_needle) {
   const std::vector<std::string_view> runs = ascii_runs(folded_needle);
   if (runs.empty()) {
     return std::optional<SubstringCandidates>{};
@@ -232,7 +244,7 @@ Result<std::optional<SubstringCandidates>> SubstringNarrower::body_candidates(
   const std::lock_guard lock(impl_->mu);
   return impl_->handle.with_database<std::optional<SubstringCandidates>>(
       [&](Xapian::Database& db) -> Result<std::optional<SubstringCandidates>> {
-        return impl_->candidates(db, runs);
+        return impl_->candidates(db, field, runs);
       },
       std::optional<SubstringCandidates>{});
 }

@@ -1,12 +1,14 @@
-// SubstringNarrower: which messages may contain a substring of their body text, from the index,
-// for IMAP SEARCH BODY/TEXT (RFC 3501: a case-insensitive substring, never word matching). The
+// SubstringNarrower: which messages may contain a substring of their body text or of a Subject,
+// From, To, Cc or Bcc field, from the index, for IMAP SEARCH BODY/TEXT/SUBJECT/FROM/TO/CC/BCC
+// (RFC 3501: a case-insensitive substring, never word matching). The
 // IMAP server checks every candidate on the message's decoded text (server-imap/session/
 // text_match.h) and skips the rest, so the answer is still exactly that of a scan; this only has
 // to return a *superset* of the matches, as small as the index can prove.
 //
 // Why a superset is sound (indexer/schema.h, "Substring candidates"): every ASCII letter and
 // digit of a document's body, other and attachment text lies inside one of its body (unprefixed)
-// or XAT terms, unless the document carries XUNINDEXED (text clipped or a long word skipped). A
+// or XAT terms, and of each Subject/From/Sender/To/Cc/Bcc value inside one of that field's
+// terms, unless the document carries XUNINDEXED (text clipped or a long word skipped). A
 // needle's maximal runs of ASCII letters and digits are therefore each inside some term of every
 // document that contains the needle. For each run, the candidates are the documents holding a
 // term that contains the run (found by scanning a snapshot of the term dictionary), plus every
@@ -61,6 +63,9 @@ class SubstringCandidates {
   std::vector<bool> matched_;  // by message id
 };
 
+// What a needle is searched in.
+enum class TextField : std::uint8_t { kBody, kSubject, kFrom, kTo, kCc, kBcc };
+
 class SubstringNarrower {
  public:
   // A run must be in at most this many terms to narrow.
@@ -76,7 +81,12 @@ class SubstringNarrower {
   // lower-cased). nullopt: the index cannot narrow it (see above) or there is no index yet.
   // Errors: the index cannot be read (kFailedPrecondition for another schema version...); the
   // caller then scans.
-  Result<std::optional<SubstringCandidates>> body_candidates(std::string_view folded_needle);
+  Result<std::optional<SubstringCandidates>> candidates(TextField field,
+                                                        std::string_view folded_needle);
+
+  Result<std::optional<SubstringCandidates>> body_candidates(std::string_view folded_needle) {
+    return candidates(TextField::kBody, folded_needle);
+  }
 
   // The ASCII letter/digit runs of a folded needle, in order. Pure.
   static std::vector<std::string_view> ascii_runs(std::string_view folded_needle);

@@ -75,11 +75,11 @@ Result<std::shared_ptr<const SearchableMessage>> ArchiveBackend::searchable(
   return texts_.put(message.id, std::move(text));
 }
 
-std::optional<index::SubstringCandidates> ArchiveBackend::body_candidates(
-    std::string_view folded_needle) {
+std::optional<index::SubstringCandidates> ArchiveBackend::text_candidates(
+    index::TextField field, std::string_view folded_needle) {
   if (!narrower_)
     return std::nullopt;
-  auto c = narrower_->body_candidates(folded_needle);
+  auto c = narrower_->candidates(field, folded_needle);
   if (!c) {
     spdlog::warn("imap: SEARCH scans every message: {}", c.error().message);
     return std::nullopt;

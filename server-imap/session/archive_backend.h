@@ -50,8 +50,8 @@ class ArchiveBackend final : public SessionBackend {
   Result<std::shared_ptr<const SearchableMessage>> searchable(const MessageEntry& message) override;
   // From the narrower; nullopt (scan everything) when there is none or the index cannot be
   // read (logged).
-  std::optional<index::SubstringCandidates> body_candidates(
-      std::string_view folded_needle) override;
+  std::optional<index::SubstringCandidates> text_candidates(
+      index::TextField field, std::string_view folded_needle) override;
 
  private:
   users::UserStore& users_;

@@ -11,7 +11,8 @@
 // TLS (net/stream.h): with a TlsContext, the plain port offers STARTTLS and the imaps port (if
 // `tls_listen` is set) starts with the handshake. A handshake must complete within
 // tls_handshake_timeout (or idle_timeout if shorter); one that fails or stalls closes that
-// connection only (its thread does the handshake). Without a TlsContext there is no STARTTLS and no imaps port.
+// connection only (its thread does the handshake). Without a TlsContext there is no STARTTLS and no
+// imaps port.
 //
 // Plaintext logins: `plaintext_auth` decides whether LOGIN/AUTHENTICATE are allowed before TLS:
 // kAuto on loopback connections when `listen` is a loopback address, kLoopback on any loopback
@@ -63,7 +64,7 @@ struct ServerOptions {
   std::chrono::milliseconds tls_handshake_timeout{30'000};
   std::chrono::milliseconds failed_login_delay{2000};
   PlaintextAuth plaintext_auth = PlaintextAuth::kAuto;
-  LoginLimits login;  // login.base_delay is set from failed_login_delay
+  LoginLimits login;      // login.base_delay is set from failed_login_delay
   bool store_ok = false;  // SessionOptions::store_ok
   Limits limits;
 };

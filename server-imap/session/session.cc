@@ -843,26 +843,37 @@ std::optional<std::vector<std::size_t>> Session::run_search(const Command& c,
                                                             const SearchKey& key) {
   const auto& sel = std::get<Selected>(state_);
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
+
   // Text keys: the exact substring test on the message's folded sidecar text (text_match.h),
-  // for BODY only on the messages the index cannot rule out (body_candidates, asked once per
-  // needle). TEXT still reads every message's header text.
-  std::vector<std::pair<std::string, std::optional<index::SubstringCandidates>>> narrowed;
-  const auto may_contain = [&](const MessageEntry& m, const TextKey& k) {
-    auto it = std::find_if(narrowed.begin(), narrowed.end(),
-                           [&](const auto& n) { return n.first == k.needle; });
+  // for BODY, SUBJECT, FROM, TO, CC and BCC (and HEADER on those fields) only on the messages
+  // the index cannot rule out (text_candidates, asked once per field and needle). TEXT still
+  // reads every message's header text.
+  struct Narrowed {
+    index::TextField field;
+    std::string needle;
+    std::optional<index::SubstringCandidates> candidates;
+  };
+
+  std::vector<Narrowed> narrowed;
+  const auto may_contain = [&](const MessageEntry& m, index::TextField field,
+                               const std::string& needle) {
+    auto it = std::find_if(narrowed.begin(), narrowed.end(), [&](const Narrowed& n) {
+      return n.field == field && n.needle == needle;
+    });
     if (it == narrowed.end()) {
-      narrowed.emplace_back(k.needle, backend_.body_candidates(k.needle));
+      narrowed.push_back(Narrowed{field, needle, backend_.text_candidates(field, needle)});
       it = std::prev(narrowed.end());
     }
-    return !it->second || it->second->may_contain(m.id);
+    return !it->candidates || it->candidates->may_contain(m.id);
   };
   const TextPredicate text = [&](const MessageEntry& m, const TextKey& k) -> Result<bool> {
-    if (k.where == TextKey::Where::kBody && !may_contain(m, k))
+    const std::optional<index::TextField> field = narrowing_field(k);
+    if (field && k.where != TextKey::Where::kText && !may_contain(m, *field, k.needle))
       return false;
     auto t = backend_.searchable(m);
     if (!t)
       return t.error();
-    if (k.where == TextKey::Where::kText && !may_contain(m, k))
+    if (k.where == TextKey::Where::kText && !may_contain(m, index::TextField::kBody, k.needle))
       return matches_header_text(k, **t);
     return matches(k, **t);
   };

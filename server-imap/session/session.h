@@ -122,11 +122,11 @@ class SessionBackend {
     return make_error(Code::kUnimplemented, "this backend has no message text for SEARCH");
   }
 
-  // The messages whose BODY text may contain `folded_needle` (a superset of the matches, from
-  // the index: indexer/substring_narrower.h); nullopt when it cannot say (then every message
-  // is checked). Default: nullopt.
-  virtual std::optional<index::SubstringCandidates> body_candidates(
-      std::string_view /*folded_needle*/) {
+  // The messages whose body text (or Subject/From/To/Cc/Bcc field) may contain `folded_needle`
+  // (a superset of the matches, from the index: indexer/substring_narrower.h); nullopt when it
+  // cannot say (then every message is checked). Default: nullopt.
+  virtual std::optional<index::SubstringCandidates> text_candidates(
+      index::TextField /*field*/, std::string_view /*folded_needle*/) {
     return std::nullopt;
   }
 };

@@ -210,6 +210,25 @@ bool matches(const TextKey& key, const SearchableMessage& message) noexcept {
   return false;
 }
 
+std::optional<index::TextField> narrowing_field(const TextKey& key) noexcept {
+  using index::TextField;
+  if (key.where != TextKey::Where::kField)
+    return TextField::kBody;
+  if (key.needle.empty())
+    return std::nullopt;  // HEADER name "": any message with the field matches
+  if (key.field == "subject")
+    return TextField::kSubject;
+  if (key.field == "from" || key.field == "sender")
+    return TextField::kFrom;
+  if (key.field == "to")
+    return TextField::kTo;
+  if (key.field == "cc")
+    return TextField::kCc;
+  if (key.field == "bcc")
+    return TextField::kBcc;
+  return std::nullopt;
+}
+
 bool matches_header_text(const TextKey& key, const SearchableMessage& message) noexcept {
   if (key.needle.find('\n') == std::string::npos)
     return contains(message.header_text, key.needle) ||

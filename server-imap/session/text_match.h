@@ -28,11 +28,13 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/mime/parsed_message.h"
+#include "indexer/substring_narrower.h"
 #include "server-imap/protocol/search_keys.h"
 #include "server-imap/session/message_keys.h"
 
@@ -53,11 +55,11 @@ struct SearchableMessage {
     std::string value;  // folded, decoded value
   };
 
-  std::vector<Field> fields;  // top-level header fields in message order
-  std::string header_text;    // "name: value\n" for every field (TEXT)
+  std::vector<Field> fields;   // top-level header fields in message order
+  std::string header_text;     // "name: value\n" for every field (TEXT)
   std::string nested_headers;  // folded nested_header_text (TEXT only)
-  std::string body;           // folded body_text, attachment_text, other_text ("\n" between)
-  MessageKeys keys;           // for SORT and THREAD, cached with the text
+  std::string body;            // folded body_text, attachment_text, other_text ("\n" between)
+  MessageKeys keys;            // for SORT and THREAD, cached with the text
 
   // Approximate heap bytes, for cache accounting.
   [[nodiscard]] std::size_t bytes() const noexcept;
@@ -86,6 +88,11 @@ TextKey make_text_key(const SearchText& key);
 
 // The exact RFC 3501 answer for one message. Pure.
 bool matches(const TextKey& key, const SearchableMessage& message) noexcept;
+
+// The index field whose substring candidates (indexer/substring_narrower.h) cover a key: the
+// body for BODY and TEXT, the field for SUBJECT/FROM/TO/CC/BCC and HEADER on Subject, From,
+// Sender, To, Cc or Bcc; nullopt for any other HEADER. Pure.
+std::optional<index::TextField> narrowing_field(const TextKey& key) noexcept;
 
 // The header half of a TEXT key: the needle in the header text (within one field). Pure.
 bool matches_header_text(const TextKey& key, const SearchableMessage& message) noexcept;

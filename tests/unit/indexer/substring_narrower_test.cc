@@ -162,6 +162,98 @@ TEST_F(SubstringNarrowerTest, MessagesIndexedLaterAreAlwaysCandidates) {
   EXPECT_TRUE(c->may_contain(MessageId{51}));  // not in the index at all
 }
 
+// Header fields: every occurrence's decoded value, comments and group names included.
+TEST(SubstringNarrowerHeaders, EveryFieldValueIsCovered) {
+  TempDir dir;
+
+  struct Msg {
+    std::int64_t id;
+    std::vector<mime::Header> headers;
+  };
+
+  const std::vector<Msg> msgs = {
+      {1,
+       {{"From", "Ann Example <ann@example.org> (Support Desk)"},
+        {"Subject", "Quarterly"},
+        {"Subject", "second subject line"}}},
+      {2, {{"To", "undisclosed-recipients:;"}, {"Subject", "Re: [list] patch v2"}}},
+      {3,
+       {{"Sender", "Bob <bob@lists.example.net>"},
+        {"Cc", "carol@example.com"},
+        {"Bcc", "dave@example.com"}}},
+  };
+  {
+    Result<IndexWriter> writer = IndexWriter::open(dir.path());
+    ASSERT_TRUE(writer.has_value()) << writer.error().message;
+    std::vector<IndexItem> items;
+    for (const Msg& m : msgs) {
+      MessageSpec spec;
+      spec.id = m.id;
+      IndexItem item = make_item(spec);
+      item.parsed.headers = m.headers;
+      for (const mime::Header& h : m.headers) {
+        if (h.name == "Subject" && item.parsed.subject.empty()) {
+          item.parsed.subject = h.value;
+        }
+      }
+      items.push_back(std::move(item));
+    }
+    ASSERT_TRUE(writer->write(items).has_value());
+  }
+  SubstringNarrower narrower(dir.path());
+  auto field_of = [](const std::string& name) -> std::optional<TextField> {
+    if (name == "Subject")
+      return TextField::kSubject;
+    if (name == "From" || name == "Sender")
+      return TextField::kFrom;
+    if (name == "To")
+      return TextField::kTo;
+    if (name == "Cc")
+      return TextField::kCc;
+    if (name == "Bcc")
+      return TextField::kBcc;
+    return std::nullopt;
+  };
+  std::size_t checked = 0;
+  for (const Msg& source : msgs) {
+    for (const mime::Header& h : source.headers) {
+      const std::string value = ascii_lower(h.value);
+      const TextField field = *field_of(h.name);
+      for (std::size_t len = 1; len <= 6; ++len) {
+        for (std::size_t at = 0; at + len <= value.size(); ++at) {
+          const std::string needle = value.substr(at, len);
+          auto c = narrower.candidates(field, needle);
+          ASSERT_TRUE(c.has_value()) << c.error().message;
+          if (!*c) {
+            continue;
+          }
+          ++checked;
+          EXPECT_TRUE((*c)->may_contain(MessageId{source.id}))
+              << h.name << " of " << source.id << " contains \"" << needle << "\"";
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 100U);
+  auto only = [&](TextField field, std::string_view needle, std::vector<std::int64_t> want) {
+    auto c = narrower.candidates(field, needle);
+    ASSERT_TRUE(c.has_value() && c->has_value()) << needle;
+    std::vector<std::int64_t> got;
+    for (const Msg& m : msgs) {
+      if ((*c)->may_contain(MessageId{m.id})) {
+        got.push_back(m.id);
+      }
+    }
+    EXPECT_EQ(got, want) << needle;
+  };
+  only(TextField::kFrom, "desk", {1});           // a comment
+  only(TextField::kFrom, "lists.example", {3});  // Sender counts as From
+  only(TextField::kSubject, "second", {1});      // the second Subject field
+  only(TextField::kTo, "undisclosed", {2});      // a group name
+  only(TextField::kCc, "carol", {3});
+  only(TextField::kBcc, "carol", {});
+}
+
 TEST(SubstringNarrowerNoIndex, AnswersNotNarrowed) {
   TempDir dir;
   SubstringNarrower narrower(dir.path() / "missing");
