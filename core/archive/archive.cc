@@ -544,16 +544,17 @@ Result<std::vector<Placement>> Archive::placements(MessageId id) {
 }
 
 Result<std::string> Archive::read_raw(MessageId id) {
-  auto m = meta(id);
-  if (!m)
-    return m.error();
-  auto raw = blobs_.get(m->sha256_hex);
+  // The hash comes from the id -> SHA-256 cache: reading a message costs no query.
+  auto sha = sha256_of(id);
+  if (!sha)
+    return sha.error();
+  auto raw = blobs_.get(*sha);
   if (!raw)
     return raw.error();
-  if (crypto::to_hex(crypto::sha256(*raw)) != m->sha256_hex) {
+  if (crypto::to_hex(crypto::sha256(*raw)) != *sha) {
     return make_error(Code::kDataLoss,
                       fmt::format("message {}: stored bytes no longer match their SHA-256 {}",
-                                  to_int(id), m->sha256_hex));
+                                  to_int(id), *sha));
   }
   return raw;
 }
