@@ -164,7 +164,9 @@ Result<IndexWriter> IndexWriter::open(const std::filesystem::path& dir, IndexOpt
           std::make_unique<DocumentBuilder>(options.language, options.max_text_bytes));
     }
     if (threads > 1) {
-      impl->pool = std::make_unique<ThreadPool>(threads, threads);
+      // Building documents yields the CPU to the archive path (indexing catches up behind the
+      // commit point; an archived message is safe before it is searchable).
+      impl->pool = std::make_unique<ThreadPool>(threads, threads, kIndexNice);
     }
     return IndexWriter(std::move(impl));
   });

@@ -33,6 +33,10 @@ struct IndexItem {
 };
 
 // Thread-compatible: one thread at a time (the indexer's queue consumer). Movable.
+// Niceness added to the threads that build documents and write the index, so that archiving
+// (ingest, import) gets the CPU first when both run.
+inline constexpr int kIndexNice = 10;
+
 class IndexWriter {
  public:
   // Opens the index in `dir`, creating it (and missing parent directories) when absent.

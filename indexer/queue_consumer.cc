@@ -86,6 +86,7 @@ Result<std::size_t> QueueConsumer::drain_once(bool force) {
 }
 
 void QueueConsumer::run(const std::atomic<bool>& stop) {
+  lower_current_thread_priority(kIndexNice);  // the Xapian writer yields to archiving too
   auto backoff = options_.poll_interval;
   while (!stop.load()) {
     auto n = drain_once(false);

@@ -1,7 +1,13 @@
 #include "core/base/thread_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <memory>
 
@@ -9,13 +15,28 @@
 
 namespace mailvault {
 
-ThreadPool::ThreadPool(std::size_t threads, std::size_t max_queue)
+void lower_current_thread_priority(int increment) noexcept {
+  if (increment <= 0)
+    return;
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && ::setpriority(PRIO_PROCESS, tid, std::min(now + increment, 19)) == 0)
+    return;
+  spdlog::debug("cannot lower the priority of thread {}: {}", tid, std::strerror(errno));
+}
+
+ThreadPool::ThreadPool(std::size_t threads, std::size_t max_queue, int nice)
     : max_queue_(max_queue == 0 ? 1 : max_queue) {
   if (threads == 0)
     threads = 1;
   workers_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i)
-    workers_.emplace_back([this] { run(); });
+  for (std::size_t i = 0; i < threads; ++i) {
+    workers_.emplace_back([this, nice] {
+      lower_current_thread_priority(nice);
+      run();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() {

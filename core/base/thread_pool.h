@@ -13,9 +13,14 @@
 
 namespace mailvault {
 
+// Adds `increment` to the calling thread's niceness (Linux: per thread), so that it yields the
+// CPU to the process's other threads. Failure is harmless and only logged.
+void lower_current_thread_priority(int increment) noexcept;
+
 class ThreadPool {
  public:
-  explicit ThreadPool(std::size_t threads, std::size_t max_queue = 1024);
+  // `nice`: added to each worker thread's scheduling niceness (0: as the creating thread).
+  explicit ThreadPool(std::size_t threads, std::size_t max_queue = 1024, int nice = 0);
   ~ThreadPool();  // finishes queued tasks, then joins
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
