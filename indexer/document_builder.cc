@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "indexer/pair_filter.h"
@@ -41,6 +42,42 @@ void add_boolean(Xapian::Document& doc, IndexField field, std::string_view value
   if (!value.empty()) {
     doc.add_boolean_term(exact_term(prefix_of(field), value));
   }
+}
+
+bool ascii_alnum(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Calls f(run) for every maximal run of ASCII letters and digits of `text`, as written.
+template <typename F>
+void for_each_ascii_run(std::string_view text, F&& f) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!ascii_alnum(text[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i + 1;
+    while (end < text.size() && ascii_alnum(text[end])) {
+      ++end;
+    }
+    f(text.substr(i, end - i));
+    i = end;
+  }
+}
+
+std::string ascii_lowered(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = ascii_lower(c);
+  }
+  return out;
+}
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return ascii_lower(x) == ascii_lower(y);
+         });
 }
 
 }  // namespace
@@ -160,6 +197,14 @@ void DocumentBuilder::text(IndexField field, std::string_view value) {
       [&](std::string_view run) {
         // No positions (schema.h): phrases are verified on the message text instead.
         tg_.index_text_without_positions(Xapian::Utf8Iterator(run.data(), run.size()), 1, prefix);
+        // The whole ASCII runs the TermGenerator saw, for check_literal().
+        auto* runs = field == IndexField::kSubject ? &subject_runs_
+                     : (field == IndexField::kBody || field == IndexField::kAttachmentText)
+                         ? &body_runs_
+                         : nullptr;
+        if (runs != nullptr) {
+          for_each_ascii_run(run, [&](std::string_view r) { runs->insert(ascii_lowered(r)); });
+        }
       });
 }
 
@@ -206,6 +251,90 @@ std::optional<IndexField> DocumentBuilder::header_field(std::string_view name) {
   return std::nullopt;
 }
 
+// Definite matches (schema.h): the words of simple pieces (in wdf_) are literal by
+// construction; every other body, XAT and S term (made by the TermGenerator, and in the
+// document already) must consist of whole ASCII runs of the text it was made from, or the
+// document is marked. The Subject terms of parsed.subject count as literal only when it is the
+// value of a Subject field (what IMAP SUBJECT searches).
+void DocumentBuilder::check_literal(const mime::ParsedMessage& parsed) {
+  bool body_literal = true;
+  bool subject_literal = parsed.subject.empty();
+  for (const mime::Header& h : parsed.headers) {
+    subject_literal =
+        subject_literal || (iequals_ascii(h.name, "subject") && h.value == parsed.subject);
+  }
+  const std::string_view attachment_prefix = prefix_of(IndexField::kAttachmentText);
+  const std::string_view subject_prefix = prefix_of(IndexField::kSubject);
+  for (auto t = doc_->termlist_begin(); t != doc_->termlist_end(); ++t) {
+    const std::string term = *t;
+    if (term.empty()) {
+      continue;
+    }
+    const std::unordered_set<std::string>* runs = nullptr;
+    std::string_view word = term;
+    bool* literal = nullptr;
+    if (term.front() < 'A' || term.front() > 'Z') {
+      runs = &body_runs_;
+      literal = &body_literal;
+    } else if (word.starts_with(attachment_prefix)) {
+      word.remove_prefix(attachment_prefix.size());
+      runs = &body_runs_;
+      literal = &body_literal;
+    } else if (word.starts_with(subject_prefix)) {
+      word.remove_prefix(subject_prefix.size());
+      runs = &subject_runs_;
+      literal = &subject_literal;
+    } else {
+      continue;
+    }
+    if (!*literal || wdf_.contains(term)) {
+      continue;
+    }
+    for_each_ascii_run(word, [&](std::string_view r) {
+      if (!runs->contains(std::string(r))) {
+        *literal = false;
+      }
+    });
+  }
+  if (!body_literal) {
+    doc_->add_boolean_term(std::string(kNonLiteralBodyTerm));
+  }
+  if (!subject_literal) {
+    doc_->add_boolean_term(std::string(kNonLiteralSubjectTerm));
+  }
+}
+
+// Substring candidates for HEADER Message-ID (schema.h): every ASCII run of every Message-ID
+// field must be inside the XMID term's value, or the document is marked.
+void DocumentBuilder::check_message_id(const mime::ParsedMessage& parsed,
+                                       std::string_view message_id) {
+  const std::string_view prefix = prefix_of(IndexField::kMessageId);
+  const std::string term = message_id.empty() ? std::string() : exact_term(prefix, message_id);
+  const std::string_view value = term.size() > prefix.size()
+                                     ? std::string_view(term).substr(prefix.size())
+                                     : std::string_view();
+  const bool bounded = !message_id.empty() && prefix.size() + message_id.size() > kMaxTermBytes;
+  bool inside = !bounded;
+  for (const mime::Header& h : parsed.headers) {
+    if (!inside || !iequals_ascii(h.name, "message-id")) {
+      continue;
+    }
+    if (std::any_of(h.value.begin(), h.value.end(),
+                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+      inside = false;  // folding non-ASCII may make ASCII letters (U+212A KELVIN SIGN)
+      break;
+    }
+    for_each_ascii_run(h.value, [&](std::string_view r) {
+      if (value.find(ascii_lowered(r)) == std::string_view::npos) {
+        inside = false;
+      }
+    });
+  }
+  if (!inside) {
+    doc_->add_boolean_term(std::string(kUnindexedMessageIdTerm));
+  }
+}
+
 // Names and addresses as words, plus one exact term per full address.
 void DocumentBuilder::addresses(IndexField field, const std::vector<const mime::Address*>& list) {
   const std::string prefix(prefix_of(field));
@@ -232,6 +361,8 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta, const mime::Par
   new_stems_ = new_stems;
   pairs_.clear();
   wdf_.clear();
+  body_runs_.clear();
+  subject_runs_.clear();
   unindexed_text_ = false;
   tg_.set_document(doc);
 
@@ -262,6 +393,7 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta, const mime::Par
   text(IndexField::kBody, parsed.body_text);
   text(IndexField::kBody, parsed.other_text);
   text(IndexField::kAttachmentText, parsed.attachment_text);
+  check_literal(parsed);
   for (const auto& [term, wdf] : wdf_) {
     doc.add_term(term, wdf);
   }
@@ -272,6 +404,7 @@ Xapian::Document DocumentBuilder::build(const MessageMeta& meta, const mime::Par
     message_id = message_id.substr(1, message_id.size() - 2);
   }
   add_boolean(doc, IndexField::kMessageId, message_id);
+  check_message_id(parsed, message_id);
   add_boolean(doc, IndexField::kListId, parsed.list_id);
   for (const std::string& account : meta.accounts) {
     add_boolean(doc, IndexField::kAccount, account);

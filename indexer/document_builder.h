@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,8 @@ class DocumentBuilder {
   void text(IndexField field, std::string_view value);
   void addresses(IndexField field, const std::vector<const mime::Address*>& list);
   void header_values(const mime::ParsedMessage& parsed);
+  void check_literal(const mime::ParsedMessage& parsed);
+  void check_message_id(const mime::ParsedMessage& parsed, std::string_view message_id);
   // The field of a header that header_values() indexes (Subject, From, Sender, To, Cc, Bcc).
   static std::optional<IndexField> header_field(std::string_view name);
   void on_word(const std::string& word);
@@ -75,6 +78,10 @@ class DocumentBuilder {
   std::vector<StemLink>* new_stems_ = nullptr;
   std::unordered_map<std::string, Xapian::termcount> wdf_;  // fast-path terms of this document
   std::string term_;                                        // scratch
+  // Lower-cased whole ASCII runs of the text the TermGenerator indexed (not the simple
+  // pieces), for check_literal(): body/XAT and Subject.
+  std::unordered_set<std::string> body_runs_;
+  std::unordered_set<std::string> subject_runs_;
   std::vector<std::uint64_t> pairs_;  // adjacent-pair hashes of the document being built
   std::uint64_t previous_ = 0;        // hash of the previous word of the current piece
   bool unindexed_text_ = false;       // kUnindexedTextTerm added to the current document

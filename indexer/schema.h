@@ -30,17 +30,35 @@
 //                                           text that is in no term: clipped at the
 //                                           builder's byte limit, or a possibly skipped long
 //                                           word (may_skip_words)
+//   XUNINDEXEDMID (one term)     boolean    a Message-ID field has an ASCII letter/digit run
+//                                           that is not inside the XMID term (a comment,
+//                                           a second Message-ID, non-ASCII, a bounded term)
+//   XNONLITERALBODY (one term)   boolean    a body or XAT term has an ASCII letter/digit run
+//                                           that is not a whole run of the text it came from
+//                                           (the TermGenerator joined "U.S.A." into "usa",
+//                                           dropped a soft hyphen, ...)
+//   XNONLITERALSUBJECT (one)     boolean    likewise for an S term and the Subject fields
 //
-// No term has positions and there are no stemmed (Z) terms (schema version 4; version 1 stored
+// No term has positions and there are no stemmed (Z) terms (schema version 5; version 1 stored
 // positions, version 2 stored Z<prefix><stem> terms, version 3 had no other_text and no
-// XUNINDEXED).
+// XUNINDEXED, version 4 no XUNINDEXEDMID and no XNONLITERAL* terms).
 //
 // Substring candidates (indexer/substring_narrower.h, IMAP SEARCH BODY, SUBJECT, FROM, TO, CC,
 // BCC): every ASCII letter or digit of a document's body, other and attachment text lies
 // inside one of its body or XAT terms, and every one of each Subject, From, Sender, To, Cc and
 // Bcc field's decoded value inside one of that field's terms, unless the document has
 // XUNINDEXED; so a document whose field terms contain none of a needle's ASCII letter/digit
-// runs cannot contain the needle there.
+// runs cannot contain the needle there. Likewise every ASCII letter/digit run of each
+// Message-ID field lies inside the XMID term unless the document has XUNINDEXEDMID (IMAP
+// HEADER Message-ID).
+//
+// Definite matches (the converse, body and Subject only): every ASCII letter/digit run of a
+// body, XAT or S term is a whole run of the text it was made from, unless the document has
+// XNONLITERALBODY or XNONLITERALSUBJECT. So when a needle is a single run of ASCII letters and
+// digits and a document holds a term of the field that contains it, the document's text
+// contains the needle (case-insensitively): the IMAP server answers it without reading the
+// text. The words of simple pieces (term_generation.h for_each_piece) are literal by
+// construction; the builder checks the terms the TermGenerator made from the other runs.
 //
 // Positions were half of the index and a large share of the single writer thread's time, and
 // served only phrases. A phrase (and a word the TermGenerator splits, such as foo-bar or CJK
@@ -109,7 +127,7 @@
 
 namespace mailvault::index {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 inline constexpr std::string_view kSchemaVersionKey = "mailvault.schema";
 inline constexpr std::string_view kStemLanguageKey = "mailvault.stem_language";
 
@@ -187,6 +205,12 @@ constexpr std::string_view prefix_of(IndexField field) {
 
 // The term of documents with text of a has_substring_candidates() field not entirely in terms.
 inline constexpr std::string_view kUnindexedTextTerm = "XUNINDEXED";
+// The term of documents with a Message-ID field not entirely inside their XMID term.
+inline constexpr std::string_view kUnindexedMessageIdTerm = "XUNINDEXEDMID";
+// The terms of documents whose body (body, other and attachment text) or Subject terms are not
+// all literal runs of that text (see "Definite matches" above).
+inline constexpr std::string_view kNonLiteralBodyTerm = "XNONLITERALBODY";
+inline constexpr std::string_view kNonLiteralSubjectTerm = "XNONLITERALSUBJECT";
 
 // The fields whose terms give substring candidates (see above).
 constexpr bool has_substring_candidates(IndexField field) {

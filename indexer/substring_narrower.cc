@@ -84,7 +84,7 @@ Snapshot take_snapshot(Xapian::Database& db) {
       {TextField::kBody, IndexField::kBody},       {TextField::kBody, IndexField::kAttachmentText},
       {TextField::kSubject, IndexField::kSubject}, {TextField::kFrom, IndexField::kFrom},
       {TextField::kTo, IndexField::kTo},           {TextField::kCc, IndexField::kCc},
-      {TextField::kBcc, IndexField::kBcc},
+      {TextField::kBcc, IndexField::kBcc},         {TextField::kMessageId, IndexField::kMessageId},
   };
   for (const auto& [field, index_field] : fields) {
     s.fields.push_back(read_dictionary(db, field, index_field));
@@ -117,7 +117,43 @@ std::optional<std::vector<std::string>> terms_containing(const Snapshot& s, Text
   return out;
 }
 
+// The term marking documents whose field text is not entirely in the field's terms.
+std::string_view unindexed_term(TextField field) {
+  return field == TextField::kMessageId ? kUnindexedMessageIdTerm : kUnindexedTextTerm;
+}
+
+// The term marking documents whose field terms are not all literal; empty: no definite matches.
+std::string_view non_literal_term(TextField field) {
+  switch (field) {
+    case TextField::kBody:
+      return kNonLiteralBodyTerm;
+    case TextField::kSubject:
+      return kNonLiteralSubjectTerm;
+    default:
+      return {};
+  }
+}
+
+void add_postings(Xapian::Database& db, const std::string& term, std::vector<Xapian::docid>& out) {
+  for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) {
+    out.push_back(*p);
+  }
+}
+
+void sort_unique(std::vector<Xapian::docid>& docs) {
+  std::sort(docs.begin(), docs.end());
+  docs.erase(std::unique(docs.begin(), docs.end()), docs.end());
+}
+
 }  // namespace
+
+std::size_t SubstringCandidates::definite_count() const noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < definite_.size(); ++i) {
+    n += definite_[i] ? 1 : 0;
+  }
+  return n;
+}
 
 std::size_t SubstringCandidates::matched_count() const noexcept {
   std::size_t n = 0;
@@ -170,8 +206,11 @@ struct SubstringNarrower::Impl {
   }
 
   std::optional<SubstringCandidates> candidates(Xapian::Database& db, TextField field,
-                                                const std::vector<std::string_view>& runs) {
+                                                const std::vector<std::string_view>& runs,
+                                                bool whole_run) {
     refresh(db);
+    const std::string_view non_literal = non_literal_term(field);
+    std::vector<bool> definite;
     std::vector<std::string_view> by_length = runs;
     std::stable_sort(by_length.begin(), by_length.end(),
                      [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
@@ -181,15 +220,22 @@ struct SubstringNarrower::Impl {
       if (!terms) {
         continue;  // too common to narrow
       }
-      terms->push_back(std::string(kUnindexedTextTerm));
       std::vector<Xapian::docid> docs;
       for (const std::string& term : *terms) {
-        for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) {
-          docs.push_back(*p);
-        }
+        add_postings(db, term, docs);
       }
-      std::sort(docs.begin(), docs.end());
-      docs.erase(std::unique(docs.begin(), docs.end()), docs.end());
+      if (whole_run && !non_literal.empty()) {
+        // The needle is this one run: every holder of these terms contains it, unless marked.
+        sort_unique(docs);
+        std::vector<Xapian::docid> marked;
+        add_postings(db, std::string(non_literal), marked);
+        std::vector<Xapian::docid> sure;
+        std::set_difference(docs.begin(), docs.end(), marked.begin(), marked.end(),
+                            std::back_inserter(sure));
+        mark_messages(db, sure, definite);
+      }
+      add_postings(db, std::string(unindexed_term(field)), docs);
+      sort_unique(docs);
       if (result) {
         std::vector<Xapian::docid> both;
         std::set_intersection(result->begin(), result->end(), docs.begin(), docs.end(),
@@ -203,7 +249,7 @@ struct SubstringNarrower::Impl {
     }
     std::vector<bool> matched;
     mark_messages(db, *result, matched);
-    return SubstringCandidates(snapshot->covered, std::move(matched));
+    return SubstringCandidates(snapshot->covered, std::move(matched), std::move(definite));
   }
 };
 
@@ -241,10 +287,11 @@ Result<std::optional<SubstringCandidates>> SubstringNarrower::candidates(
       return Error{Code::kInvalidArgument, "substring candidates: the needle is not case-folded"};
     }
   }
+  const bool whole_run = runs.size() == 1 && runs.front().size() == folded_needle.size();
   const std::lock_guard lock(impl_->mu);
   return impl_->handle.with_database<std::optional<SubstringCandidates>>(
       [&](Xapian::Database& db) -> Result<std::optional<SubstringCandidates>> {
-        return impl_->candidates(db, field, runs);
+        return impl_->candidates(db, field, runs, whole_run);
       },
       std::optional<SubstringCandidates>{});
 }

@@ -15,6 +15,14 @@
 // XUNINDEXED document; the runs' sets are intersected. Needles without such a run (punctuation
 // only, non-ASCII only) are not narrowed.
 //
+// Definite matches (schema.h, body and Subject only): when the needle is one run of ASCII
+// letters and digits, a document holding a term that contains it and not marked
+// XNONLITERALBODY / XNONLITERALSUBJECT certainly contains it; surely_contains() says so, and
+// the IMAP server skips reading its text. A common word then costs no text at all.
+//
+// Message-ID (HEADER Message-ID): the candidates come from the XMID terms, plus every document
+// marked XUNINDEXEDMID.
+//
 // Freshness: the term dictionary snapshot is taken at some index revision and re-taken when the
 // index has grown by more than a few percent. Documents are looked up in the live index, and any
 // message the snapshot did not cover (indexed later, or not yet indexed) is always a candidate,
@@ -44,8 +52,11 @@ namespace mailvault::index {
 // and the message is not among the matches.
 class SubstringCandidates {
  public:
-  SubstringCandidates(std::vector<bool> covered, std::vector<bool> matched)
-      : covered_(std::move(covered)), matched_(std::move(matched)) {}
+  SubstringCandidates(std::vector<bool> covered, std::vector<bool> matched,
+                      std::vector<bool> definite = {})
+      : covered_(std::move(covered)),
+        matched_(std::move(matched)),
+        definite_(std::move(definite)) {}
 
   [[nodiscard]] bool may_contain(MessageId id) const noexcept {
     const auto i = static_cast<std::size_t>(to_int(id));
@@ -55,16 +66,27 @@ class SubstringCandidates {
     return i < matched_.size() && matched_[i];
   }
 
+  // The message certainly contains the needle (a definite match, schema.h): the caller need
+  // not check its text. Only for kBody and kSubject and a needle that is one run of ASCII
+  // letters and digits; false whenever unsure.
+  [[nodiscard]] bool surely_contains(MessageId id) const noexcept {
+    const auto i = static_cast<std::size_t>(to_int(id));
+    return to_int(id) >= 0 && i < definite_.size() && definite_[i];
+  }
+
   // Messages the index covered and that may contain the needle (for logs and tests).
   [[nodiscard]] std::size_t matched_count() const noexcept;
+  // Messages that surely contain it.
+  [[nodiscard]] std::size_t definite_count() const noexcept;
 
  private:
-  std::vector<bool> covered_;  // by message id
-  std::vector<bool> matched_;  // by message id
+  std::vector<bool> covered_;   // by message id
+  std::vector<bool> matched_;   // by message id
+  std::vector<bool> definite_;  // by message id
 };
 
-// What a needle is searched in.
-enum class TextField : std::uint8_t { kBody, kSubject, kFrom, kTo, kCc, kBcc };
+// What a needle is searched in (kMessageId: the Message-ID header fields).
+enum class TextField : std::uint8_t { kBody, kSubject, kFrom, kTo, kCc, kBcc, kMessageId };
 
 class SubstringNarrower {
  public:

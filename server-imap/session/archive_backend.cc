@@ -62,6 +62,31 @@ Result<std::shared_ptr<const SearchableMessage>> ArchiveBackend::searchable(
     const MessageEntry& message) {
   if (auto hit = texts_.find(message.id))
     return hit;
+  auto text = load(message);
+  if (!text)
+    return text.error();
+  if (!headers_.find(message.id))
+    headers_.put(message.id,
+                 std::make_shared<const SearchableHeader>(make_searchable_header(**text)));
+  return texts_.put(message.id, std::move(*text));
+}
+
+Result<std::shared_ptr<const SearchableHeader>> ArchiveBackend::searchable_header(
+    const MessageEntry& message) {
+  if (auto hit = headers_.find(message.id))
+    return hit;
+  auto text = texts_.find(message.id);
+  if (!text) {
+    auto loaded = load(message);
+    if (!loaded)
+      return loaded.error();
+    text = std::move(*loaded);
+  }
+  return headers_.put(message.id,
+                      std::make_shared<const SearchableHeader>(make_searchable_header(*text)));
+}
+
+Result<std::shared_ptr<const SearchableMessage>> ArchiveBackend::load(const MessageEntry& message) {
   auto parsed = archive_.search_text(message.id);
   if (!parsed)
     return parsed.error();
@@ -71,8 +96,7 @@ Result<std::shared_ptr<const SearchableMessage>> ArchiveBackend::searchable(
       return raw.error();
     parsed->headers = parse_header_block(header_of(*raw));
   }
-  auto text = std::make_shared<const SearchableMessage>(make_searchable(*parsed));
-  return texts_.put(message.id, std::move(text));
+  return std::make_shared<const SearchableMessage>(make_searchable(*parsed));
 }
 
 std::optional<index::SubstringCandidates> ArchiveBackend::text_candidates(

@@ -846,8 +846,9 @@ std::optional<std::vector<std::size_t>> Session::run_search(const Command& c,
 
   // Text keys: the exact substring test on the message's folded sidecar text (text_match.h),
   // for BODY, SUBJECT, FROM, TO, CC and BCC (and HEADER on those fields) only on the messages
-  // the index cannot rule out (text_candidates, asked once per field and needle). TEXT still
-  // reads every message's header text.
+  // the index cannot rule out (text_candidates, asked once per field and needle), and not on
+  // the messages it proves contain the needle (definite matches). TEXT still reads the header
+  // text of every message the index does not prove.
   struct Narrowed {
     index::TextField field;
     std::string needle;
@@ -855,8 +856,8 @@ std::optional<std::vector<std::size_t>> Session::run_search(const Command& c,
   };
 
   std::vector<Narrowed> narrowed;
-  const auto may_contain = [&](const MessageEntry& m, index::TextField field,
-                               const std::string& needle) {
+  const auto candidates = [&](index::TextField field,
+                              const std::string& needle) -> const index::SubstringCandidates* {
     auto it = std::find_if(narrowed.begin(), narrowed.end(), [&](const Narrowed& n) {
       return n.field == field && n.needle == needle;
     });
@@ -864,17 +865,38 @@ std::optional<std::vector<std::size_t>> Session::run_search(const Command& c,
       narrowed.push_back(Narrowed{field, needle, backend_.text_candidates(field, needle)});
       it = std::prev(narrowed.end());
     }
-    return !it->candidates || it->candidates->may_contain(m.id);
+    return it->candidates ? &*it->candidates : nullptr;
+  };
+  const auto may_contain = [&](const MessageEntry& m, index::TextField field,
+                               const std::string& needle) {
+    const auto* found = candidates(field, needle);
+    return found == nullptr || found->may_contain(m.id);
   };
   const TextPredicate text = [&](const MessageEntry& m, const TextKey& k) -> Result<bool> {
     const std::optional<index::TextField> field = narrowing_field(k);
+    if (field) {
+      // A definite match (the index proves the text contains the needle) needs no text.
+      const auto* found = candidates(*field, k.needle);
+      if (found != nullptr && found->surely_contains(m.id))
+        return true;
+    }
     if (field && k.where != TextKey::Where::kText && !may_contain(m, *field, k.needle))
       return false;
+    if (k.where != TextKey::Where::kBody) {
+      // The header half first, from the compact header cache.
+      auto h = backend_.searchable_header(m);
+      if (!h)
+        return h.error();
+      if (k.where == TextKey::Where::kField)
+        return matches_field(k, **h);
+      if (matches_header_text(k, **h))
+        return true;
+      if (!may_contain(m, index::TextField::kBody, k.needle))
+        return false;
+    }
     auto t = backend_.searchable(m);
     if (!t)
       return t.error();
-    if (k.where == TextKey::Where::kText && !may_contain(m, index::TextField::kBody, k.needle))
-      return matches_header_text(k, **t);
     return matches(k, **t);
   };
   auto found = evaluate_search(key, sel.mailbox, now, text);

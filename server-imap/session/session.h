@@ -122,6 +122,17 @@ class SessionBackend {
     return make_error(Code::kUnimplemented, "this backend has no message text for SEARCH");
   }
 
+  // The header half of searchable() (text_match.h SearchableHeader), for the keys that only
+  // read header fields and for TEXT on messages whose body cannot match. Default: made from
+  // searchable().
+  virtual Result<std::shared_ptr<const SearchableHeader>> searchable_header(
+      const MessageEntry& message) {
+    auto text = searchable(message);
+    if (!text)
+      return text.error();
+    return std::make_shared<const SearchableHeader>(make_searchable_header(**text));
+  }
+
   // The messages whose body text (or Subject/From/To/Cc/Bcc field) may contain `folded_needle`
   // (a superset of the matches, from the index: indexer/substring_narrower.h); nullopt when it
   // cannot say (then every message is checked). Default: nullopt.

@@ -115,6 +115,30 @@ SearchableMessage make_searchable(const mime::ParsedMessage& message) {
   return m;
 }
 
+std::size_t SearchableHeader::bytes() const noexcept {
+  return sizeof(*this) + text.capacity() + nested_headers.capacity() +
+         ends.capacity() * sizeof(std::uint32_t) + names.capacity() * sizeof(std::uint16_t);
+}
+
+SearchableHeader make_searchable_header(const SearchableMessage& message) {
+  SearchableHeader h;
+  h.text.reserve(message.header_text.size());
+  h.ends.reserve(message.fields.size());
+  h.names.reserve(message.fields.size());
+  for (const auto& f : message.fields) {
+    // Field names are short (a header line is at most 998 bytes); a longer one is cut, which
+    // only makes HEADER on that absurd name miss (never a wrong match: the name is compared
+    // whole).
+    const std::size_t name = std::min<std::size_t>(f.name.size(), 0xFFFF);
+    h.text.append(f.name, 0, name).append(": ").append(f.value).push_back('\n');
+    h.ends.push_back(static_cast<std::uint32_t>(std::min<std::size_t>(h.text.size(), 0xFFFFFFFFU)));
+    h.names.push_back(static_cast<std::uint16_t>(name));
+  }
+  h.nested_headers = message.nested_headers;
+  h.text.shrink_to_fit();
+  return h;
+}
+
 std::vector<mime::Header> parse_header_block(std::string_view header) {
   std::vector<mime::Header> out;
   std::string name;
@@ -226,7 +250,22 @@ std::optional<index::TextField> narrowing_field(const TextKey& key) noexcept {
     return TextField::kCc;
   if (key.field == "bcc")
     return TextField::kBcc;
+  if (key.field == "message-id")
+    return TextField::kMessageId;
   return std::nullopt;
+}
+
+bool matches_header_text(const TextKey& key, const SearchableHeader& header) noexcept {
+  if (key.needle.find('\n') == std::string::npos)
+    return contains(header.text, key.needle) || contains(header.nested_headers, key.needle);
+  return header.any_field(
+      [&](std::string_view, std::string_view value) { return contains(value, key.needle); });
+}
+
+bool matches_field(const TextKey& key, const SearchableHeader& header) noexcept {
+  return header.any_field([&](std::string_view name, std::string_view value) {
+    return name == key.field && contains(value, key.needle);
+  });
 }
 
 bool matches_header_text(const TextKey& key, const SearchableMessage& message) noexcept {

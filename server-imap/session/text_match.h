@@ -27,7 +27,9 @@
 // A match never spans two header fields or the header and the body.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +70,37 @@ struct SearchableMessage {
 // Folds what the text keys search. Pure; throws only std::bad_alloc.
 SearchableMessage make_searchable(const mime::ParsedMessage& message);
 
+// The header half of a SearchableMessage, compact (about the size of the header itself): what
+// TEXT's header half and the field keys (FROM ... HEADER) match. Kept in its own cache, so
+// that header scans of a large mailbox stay in memory when the bodies do not fit.
+struct SearchableHeader {
+  std::string text;                  // SearchableMessage::header_text
+  std::vector<std::uint32_t> ends;   // end (past the '\n') of each field's line in `text`
+  std::vector<std::uint16_t> names;  // length of each field's name
+  std::string nested_headers;        // SearchableMessage::nested_headers
+
+  [[nodiscard]] std::size_t bytes() const noexcept;
+
+  // f(name, value) for each field in message order, until f returns true; true if it did.
+  template <typename F>
+  bool any_field(F&& f) const {
+    std::size_t begin = 0;
+    for (std::size_t i = 0; i < ends.size(); ++i) {
+      const std::string_view line = std::string_view(text).substr(begin, ends[i] - begin);
+      begin = ends[i];
+      const std::size_t name_end = std::min<std::size_t>(names[i], line.size());
+      const std::size_t value_begin = std::min(line.size(), name_end + 2);   // ": "
+      const std::size_t value_end = std::max(value_begin, line.size() - 1);  // the '\n'
+      if (f(line.substr(0, name_end), line.substr(value_begin, value_end - value_begin)))
+        return true;
+    }
+    return false;
+  }
+};
+
+// The header half of `message`. Pure; throws only std::bad_alloc.
+SearchableHeader make_searchable_header(const SearchableMessage& message);
+
 // The top-level header fields of a raw header block (the bytes up to the empty line; see
 // message_text.h split_header), unfolded and decoded as core/mime does (decode_header_text):
 // for messages whose sidecar kept no header fields. Lines that are not fields are skipped.
@@ -91,10 +124,15 @@ bool matches(const TextKey& key, const SearchableMessage& message) noexcept;
 
 // The index field whose substring candidates (indexer/substring_narrower.h) cover a key: the
 // body for BODY and TEXT, the field for SUBJECT/FROM/TO/CC/BCC and HEADER on Subject, From,
-// Sender, To, Cc or Bcc; nullopt for any other HEADER. Pure.
+// Sender, To, Cc, Bcc or Message-ID; nullopt for any other HEADER. Pure.
 std::optional<index::TextField> narrowing_field(const TextKey& key) noexcept;
 
 // The header half of a TEXT key: the needle in the header text (within one field). Pure.
 bool matches_header_text(const TextKey& key, const SearchableMessage& message) noexcept;
+bool matches_header_text(const TextKey& key, const SearchableHeader& header) noexcept;
+
+// A kField key (FROM TO CC BCC SUBJECT HEADER) on the header half: the same answer as
+// matches(key, message) for the message the header came from. Pure.
+bool matches_field(const TextKey& key, const SearchableHeader& header) noexcept;
 
 }  // namespace mailvault::imapd

@@ -49,6 +49,12 @@ const std::vector<Text>& texts() {
       {8, "日本語のテキストと English words mixed", "", ""},
       {9, "snake_case_identifier and CamelCaseWord and x1y2z3", "", ""},
       {10, "fox", "", ""},
+      {11,
+       "co\xC2\xAD"
+       "operate with the \xE2\x84\xAA"
+       "elvin scale",
+       "", ""},  // soft hyphen, K sign
+      {12, "plain words: budget meeting tomorrow", "budget notes", "meeting minutes"},
   };
   return t;
 }
@@ -135,6 +141,64 @@ TEST_F(SubstringNarrowerTest, RareWordsNarrowToTheirMessages) {
   only("gr", {7});             // beside a non-ASCII letter
   only("english words", {8});  // beside CJK text
   only("fox", {1, 10});
+}
+
+// Definite matches: a message the index says surely contains a needle does contain it, for
+// every substring of the texts (and words the tokenizer makes that are not in any text).
+TEST_F(SubstringNarrowerTest, DefiniteMatchesAlwaysContainTheNeedle) {
+  std::vector<std::string> needles = {"usa", "cooperate", "kelvin", "att", "dont", "314159"};
+  for (const Text& source : texts()) {
+    const std::string folded = source.folded();
+    for (std::size_t len = 1; len <= 9; ++len) {
+      for (std::size_t at = 0; at + len <= folded.size(); ++at) {
+        needles.push_back(folded.substr(at, len));
+      }
+    }
+  }
+  std::size_t definite = 0;
+  for (const std::string& needle : needles) {
+    const auto c = candidates(needle);
+    if (!c) {
+      continue;
+    }
+    for (const Text& t : texts()) {
+      if (c->surely_contains(MessageId{t.id})) {
+        ++definite;
+        EXPECT_NE(t.folded().find(needle), std::string::npos)
+            << "message " << t.id << " was said to contain \"" << needle << "\"";
+        EXPECT_TRUE(c->may_contain(MessageId{t.id}));
+      }
+    }
+  }
+  EXPECT_GT(definite, 1000U);
+}
+
+TEST_F(SubstringNarrowerTest, DefiniteMatchesOnlyForOneWholeRun) {
+  auto sure = [&](std::string_view needle) {
+    const auto c = candidates(needle);
+    std::vector<std::int64_t> got;
+    for (const Text& t : texts()) {
+      if (c && c->surely_contains(MessageId{t.id})) {
+        got.push_back(t.id);
+      }
+    }
+    return got;
+  };
+  EXPECT_EQ(sure("fox"), (std::vector<std::int64_t>{1, 10}));
+  EXPECT_EQ(sure("eeti"), (std::vector<std::int64_t>{12}));     // inside "meeting"
+  EXPECT_EQ(sure("budget"), (std::vector<std::int64_t>{12}));   // body and other text
+  EXPECT_EQ(sure("minutes"), (std::vector<std::int64_t>{12}));  // attachment text
+  EXPECT_EQ(sure("zanzibar"), (std::vector<std::int64_t>{4}));
+  EXPECT_TRUE(sure("lazy dog").empty());  // two runs: never definite
+  EXPECT_TRUE(sure("fox.").empty());      // punctuation: never definite
+  // The tokenizer joins "U.S.A." into "usa" and "co<soft hyphen>operate" into one word (the
+  // texts do not contain them): those messages are marked and never definite.
+  EXPECT_TRUE(sure("usa").empty());
+  EXPECT_TRUE(sure("cooperate").empty());
+  EXPECT_TRUE(sure("kelvin").empty());
+  const auto c = candidates("usa");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->may_contain(MessageId{2}));  // still a candidate, checked on the text
 }
 
 TEST_F(SubstringNarrowerTest, NeedlesWithoutAsciiRunsAreNotNarrowed) {
@@ -252,6 +316,125 @@ TEST(SubstringNarrowerHeaders, EveryFieldValueIsCovered) {
   only(TextField::kTo, "undisclosed", {2});      // a group name
   only(TextField::kCc, "carol", {3});
   only(TextField::kBcc, "carol", {});
+}
+
+// Subject definite matches: literal only when parsed.subject is a Subject field's value.
+TEST(SubstringNarrowerHeaders, SubjectDefiniteMatches) {
+  TempDir dir;
+  {
+    Result<IndexWriter> writer = IndexWriter::open(dir.path());
+    ASSERT_TRUE(writer.has_value()) << writer.error().message;
+    std::vector<IndexItem> items;
+    MessageSpec a;
+    a.id = 1;
+    a.subject = "Quarterly report";
+    IndexItem ia = make_item(a);
+    ia.parsed.headers = {{"Subject", "Quarterly report"}, {"Subject", "second line"}};
+    items.push_back(std::move(ia));
+    MessageSpec b;
+    b.id = 2;
+    b.subject = "Quarterly figures";  // not the value of its Subject field
+    IndexItem ib = make_item(b);
+    ib.parsed.headers = {{"Subject", "=?bogus?= figures"}};
+    items.push_back(std::move(ib));
+    MessageSpec c;
+    c.id = 3;
+    c.subject = "Report on the U.S.A.";
+    IndexItem ic = make_item(c);
+    ic.parsed.headers = {{"Subject", "Report on the U.S.A."}};
+    items.push_back(std::move(ic));
+    ASSERT_TRUE(writer->write(items).has_value());
+  }
+  SubstringNarrower narrower(dir.path());
+  auto sure = [&](std::string_view needle) {
+    auto c = narrower.candidates(TextField::kSubject, needle);
+    EXPECT_TRUE(c.has_value());
+    std::vector<std::int64_t> got;
+    for (std::int64_t id : {1, 2, 3}) {
+      if (c && *c && (*c)->surely_contains(MessageId{id})) {
+        got.push_back(id);
+      }
+    }
+    return got;
+  };
+  EXPECT_EQ(sure("quarterly"), (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(sure("second"), (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(sure("port"), (std::vector<std::int64_t>{1}));  // 3 is marked (U.S.A.)
+  EXPECT_TRUE(sure("usa").empty());
+  // No definite matches for address fields (From holds Sender's words too).
+  auto from = narrower.candidates(TextField::kFrom, "quarterly");
+  ASSERT_TRUE(from.has_value());
+  EXPECT_TRUE(!*from || (*from)->definite_count() == 0);
+}
+
+// HEADER Message-ID: every substring of every Message-ID field keeps its message; a field
+// with text outside the XMID term (a comment, a second id) keeps its message a candidate.
+TEST(SubstringNarrowerHeaders, MessageIdCandidates) {
+  TempDir dir;
+
+  struct Msg {
+    std::int64_t id;
+    std::string message_id;  // as parsed
+    std::vector<mime::Header> headers;
+  };
+
+  const std::vector<Msg> msgs = {
+      {1, "CAF+abc.123@mail.example.org", {{"Message-ID", "<CAF+abc.123@mail.example.org>"}}},
+      {2, "x9@y", {{"Message-Id", "<x9@y> (added by relay)"}}},
+      {3, "first@one", {{"Message-ID", "<first@one>"}, {"Message-ID", "<second@two>"}}},
+      {4, "", {{"Message-ID", "garbage without brackets"}}},
+      {5, "plain@host", {{"Message-ID", "<plain@host>"}}},
+  };
+  {
+    Result<IndexWriter> writer = IndexWriter::open(dir.path());
+    ASSERT_TRUE(writer.has_value()) << writer.error().message;
+    std::vector<IndexItem> items;
+    for (const Msg& m : msgs) {
+      MessageSpec spec;
+      spec.id = m.id;
+      spec.message_id = m.message_id;
+      IndexItem item = make_item(spec);
+      item.parsed.headers = m.headers;
+      items.push_back(std::move(item));
+    }
+    ASSERT_TRUE(writer->write(items).has_value());
+  }
+  SubstringNarrower narrower(dir.path());
+  std::size_t checked = 0;
+  for (const Msg& source : msgs) {
+    for (const mime::Header& h : source.headers) {
+      const std::string value = ascii_lower(h.value);
+      for (std::size_t len = 1; len <= 8; ++len) {
+        for (std::size_t at = 0; at + len <= value.size(); ++at) {
+          const std::string needle = value.substr(at, len);
+          auto c = narrower.candidates(TextField::kMessageId, needle);
+          ASSERT_TRUE(c.has_value()) << c.error().message;
+          if (!*c) {
+            continue;
+          }
+          ++checked;
+          EXPECT_TRUE((*c)->may_contain(MessageId{source.id}))
+              << "Message-ID of " << source.id << " contains \"" << needle << "\"";
+          EXPECT_FALSE((*c)->surely_contains(MessageId{source.id}));
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 100U);
+  auto got = [&](std::string_view needle) {
+    auto c = narrower.candidates(TextField::kMessageId, needle);
+    EXPECT_TRUE(c.has_value() && c->has_value()) << needle;
+    std::vector<std::int64_t> out;
+    for (const Msg& m : msgs) {
+      if (c && *c && (*c)->may_contain(MessageId{m.id})) {
+        out.push_back(m.id);
+      }
+    }
+    return out;
+  };
+  // 2, 3 and 4 have Message-ID text outside their XMID term: always candidates.
+  EXPECT_EQ(got("<plain@host>"), (std::vector<std::int64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(got("abc.123@mail"), (std::vector<std::int64_t>{1, 2, 3, 4}));
 }
 
 TEST(SubstringNarrowerNoIndex, AnswersNotNarrowed) {

@@ -167,6 +167,45 @@ TEST(TextKeys, PredicateErrorsAbortTheSearch) {
   EXPECT_FALSE(contains_saved_set(key));
 }
 
+// The compact header half answers every field key and TEXT's header half exactly as the full
+// text does, for every substring of every field (and names that are absent or only prefixes).
+TEST(SearchableHeaderTest, SameAnswersAsTheFullText) {
+  mime::ParsedMessage m = sample();
+  m.headers.push_back({"X-Multi", "line one\nline two"});  // a decoded value with a newline
+  m.headers.push_back({"Subject", "second subject"});
+  m.nested_header_text = "Nested-Header: Zanzibar";
+  const SearchableMessage full = make_searchable(m);
+  const SearchableHeader header = make_searchable_header(full);
+  EXPECT_EQ(header.text, full.header_text);
+  EXPECT_LE(header.bytes(), full.bytes());
+  std::size_t checked = 0;
+  const std::vector<std::string> names = {"from", "to",  "subject", "x-mailer", "x-empty",
+                                          "cc",   "bcc", "x-multi", "x",        "nested-header"};
+  for (const auto& f : full.fields) {
+    const std::string& v = f.value;
+    for (std::size_t len = 0; len <= 5; ++len) {
+      for (std::size_t at = 0; at + len <= v.size(); ++at) {
+        const std::string needle = v.substr(at, len);
+        for (const std::string& name : names) {
+          const TextKey key{TextKey::Where::kField, name, needle};
+          EXPECT_EQ(matches_field(key, header), matches(key, full)) << name << " " << needle;
+          ++checked;
+        }
+        const TextKey text{TextKey::Where::kText, "", needle};
+        EXPECT_EQ(matches_header_text(text, header), matches_header_text(text, full)) << needle;
+      }
+    }
+  }
+  for (const std::string needle : {"zanzibar", "e\nl", "one\nline", "hello", "mailer: foo"}) {
+    const TextKey text{TextKey::Where::kText, "", needle};
+    EXPECT_EQ(matches_header_text(text, header), matches_header_text(text, full)) << needle;
+  }
+  EXPECT_TRUE(matches_header_text(TextKey{TextKey::Where::kText, "", "zanzibar"}, header));
+  EXPECT_TRUE(matches_field(TextKey{TextKey::Where::kField, "x-empty", ""}, header));
+  EXPECT_FALSE(matches_field(TextKey{TextKey::Where::kField, "x-absent", ""}, header));
+  EXPECT_GT(checked, 1000U);
+}
+
 TEST(ParseHeaderBlock, UnfoldsAndDecodes) {
   const auto fields = parse_header_block(
       "From: =?UTF-8?B?w4VsaWNl?= <a@example.org>\r\n"
