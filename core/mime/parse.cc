@@ -559,6 +559,28 @@ std::string nested_header_lines(GMimeMessage* inner, std::vector<std::string>& p
   return block;
 }
 
+// The header fields of a MIME body part (Content-Type with its name=, Content-Disposition with
+// its filename=, ...), decoded, one "Name: value" line each: IMAP TEXT searches them, as
+// Dovecot does (a message whose attachment is named "objects.zip" has "object" in its text).
+std::string part_header_lines(GMimeObject* part, std::vector<std::string>& problems) {
+  std::string block;
+  GMimeHeaderList* list = g_mime_object_get_header_list(part);  // borrowed
+  const int n = list == nullptr ? 0 : g_mime_header_list_get_count(list);
+  for (int i = 0; i < n; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(list, i);  // borrowed
+    if (h == nullptr) {
+      continue;
+    }
+    const char* name = g_mime_header_get_name(h);
+    const char* raw = g_mime_header_get_raw_value(h);
+    block.append(lenient_utf8(name == nullptr ? "" : name));
+    block.append(": ");
+    block.append(decode_header_text(raw == nullptr ? "" : raw, &problems));
+    block.push_back('\n');
+  }
+  return block;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The MIME tree
 
@@ -682,6 +704,11 @@ class Walker {
       return;
     }
     const int chosen = subtype == "alternative" ? choose_alternative(multipart, count) : -1;
+    for (int k = 0; k < count; ++k) {
+      if (GMimeObject* child = g_mime_multipart_get_part(multipart, k)) {  // borrowed
+        append_block(m_.nested_header_text, part_header_lines(child, m_.problems));
+      }
+    }
     for (int k = count - 1; k >= 0; --k) {  // reversed: the stack pops them in order
       stack_.push_back(Frame{g_mime_multipart_get_part(multipart, k), frame.depth + 1,
                              frame.to_body && (chosen < 0 || k == chosen), frame.main_body});

@@ -55,8 +55,10 @@ struct ParsedMessage {
   // searching (IMAP BODY, the index): the alternatives not chosen for body_text (HTML
   // converted as above, text/calendar...).
   std::string other_text;
-  // Every header field of the nested messages, decoded, one "Name: value" line each (body_text
-  // keeps only their From, To, Cc, Subject and Date). IMAP TEXT searches it, BODY does not.
+  // Every header field of the nested messages and of every MIME body part (Content-Type,
+  // Content-Disposition ...), decoded, one "Name: value" line each (body_text keeps only the
+  // nested messages' From, To, Cc, Subject and Date). IMAP TEXT searches it, BODY does not, as
+  // in Dovecot.
   std::string nested_header_text;
   bool has_attachments = false;
   std::vector<std::string> problems;  // human-readable parse problems; empty when clean

@@ -356,6 +356,13 @@ TEST(ParseMessage, AttachmentsAndTextParts) {
   EXPECT_EQ(m.attachment_text,
             "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82\n\nattached & html");
   EXPECT_EQ(first_invalid_field(m), "");
+  // The body parts' own header fields are in nested_header_text (IMAP TEXT), not in the body.
+  EXPECT_NE(m.nested_header_text.find("Content-Type: image/png"), std::string::npos)
+      << m.nested_header_text;
+  EXPECT_NE(m.nested_header_text.find("Content-Type: text/plain; charset=koi8-r; name=notes.txt\n"),
+            std::string::npos)
+      << m.nested_header_text;
+  EXPECT_EQ(m.body_text.find("Content-Type"), std::string::npos);
 }
 
 TEST(ParseMessage, NestedMessageRfc822) {
