@@ -545,16 +545,21 @@ std::string nested_header_block(GMimeMessage* inner, std::vector<std::string>& p
   return block;
 }
 
+// Appends "Name: decoded value\n" for one header field.
+void append_header_line(std::string& block, GMimeHeader* h, std::vector<std::string>& problems) {
+  const char* name = g_mime_header_get_name(h);
+  const char* raw = g_mime_header_get_raw_value(h);
+  block.append(lenient_utf8(name == nullptr ? "" : name));
+  block.append(": ");
+  block.append(decode_header_text(raw == nullptr ? "" : raw, &problems));
+  block.push_back('\n');
+}
+
 // Every header field of a nested message, decoded, one "Name: value" line each.
 std::string nested_header_lines(GMimeMessage* inner, std::vector<std::string>& problems) {
   std::string block;
   for (GMimeHeader* h : ordered_header_fields(inner)) {
-    const char* name = g_mime_header_get_name(h);
-    const char* raw = g_mime_header_get_raw_value(h);
-    block.append(lenient_utf8(name == nullptr ? "" : name));
-    block.append(": ");
-    block.append(decode_header_text(raw == nullptr ? "" : raw, &problems));
-    block.push_back('\n');
+    append_header_line(block, h, problems);
   }
   return block;
 }
@@ -567,16 +572,9 @@ std::string part_header_lines(GMimeObject* part, std::vector<std::string>& probl
   GMimeHeaderList* list = g_mime_object_get_header_list(part);  // borrowed
   const int n = list == nullptr ? 0 : g_mime_header_list_get_count(list);
   for (int i = 0; i < n; ++i) {
-    GMimeHeader* h = g_mime_header_list_get_header_at(list, i);  // borrowed
-    if (h == nullptr) {
-      continue;
+    if (GMimeHeader* h = g_mime_header_list_get_header_at(list, i)) {  // borrowed
+      append_header_line(block, h, problems);
     }
-    const char* name = g_mime_header_get_name(h);
-    const char* raw = g_mime_header_get_raw_value(h);
-    block.append(lenient_utf8(name == nullptr ? "" : name));
-    block.append(": ");
-    block.append(decode_header_text(raw == nullptr ? "" : raw, &problems));
-    block.push_back('\n');
   }
   return block;
 }

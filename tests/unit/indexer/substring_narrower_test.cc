@@ -26,6 +26,13 @@ std::string ascii_lower(std::string s) {
   return s;
 }
 
+// Writes `items` into the index at `dir` in one batch.
+void write_index(const std::filesystem::path& dir, const std::vector<IndexItem>& items) {
+  Result<IndexWriter> writer = IndexWriter::open(dir);
+  ASSERT_TRUE(writer.has_value()) << writer.error().message;
+  ASSERT_TRUE(writer->write(items).has_value());
+}
+
 struct Text {
   std::int64_t id;
   std::string body;
@@ -322,8 +329,6 @@ TEST(SubstringNarrowerHeaders, EveryFieldValueIsCovered) {
 TEST(SubstringNarrowerHeaders, SubjectDefiniteMatches) {
   TempDir dir;
   {
-    Result<IndexWriter> writer = IndexWriter::open(dir.path());
-    ASSERT_TRUE(writer.has_value()) << writer.error().message;
     std::vector<IndexItem> items;
     MessageSpec a;
     a.id = 1;
@@ -343,7 +348,7 @@ TEST(SubstringNarrowerHeaders, SubjectDefiniteMatches) {
     IndexItem ic = make_item(c);
     ic.parsed.headers = {{"Subject", "Report on the U.S.A."}};
     items.push_back(std::move(ic));
-    ASSERT_TRUE(writer->write(items).has_value());
+    write_index(dir.path(), items);
   }
   SubstringNarrower narrower(dir.path());
   auto sure = [&](std::string_view needle) {
@@ -385,20 +390,15 @@ TEST(SubstringNarrowerHeaders, MessageIdCandidates) {
       {4, "", {{"Message-ID", "garbage without brackets"}}},
       {5, "plain@host", {{"Message-ID", "<plain@host>"}}},
   };
-  {
-    Result<IndexWriter> writer = IndexWriter::open(dir.path());
-    ASSERT_TRUE(writer.has_value()) << writer.error().message;
-    std::vector<IndexItem> items;
-    for (const Msg& m : msgs) {
-      MessageSpec spec;
-      spec.id = m.id;
-      spec.message_id = m.message_id;
-      IndexItem item = make_item(spec);
-      item.parsed.headers = m.headers;
-      items.push_back(std::move(item));
-    }
-    ASSERT_TRUE(writer->write(items).has_value());
+  std::vector<IndexItem> items;
+  for (const Msg& m : msgs) {
+    MessageSpec spec;
+    spec.id = m.id;
+    spec.message_id = m.message_id;
+    items.push_back(make_item(spec));
+    items.back().parsed.headers = m.headers;
   }
+  write_index(dir.path(), items);
   SubstringNarrower narrower(dir.path());
   std::size_t checked = 0;
   for (const Msg& source : msgs) {
