@@ -4,6 +4,7 @@
 #include <array>
 #include <vector>
 
+#include "core/base/mutf7.h"
 #include "core/base/utf8.h"
 
 namespace mailvault::ingest::imap {
@@ -33,40 +34,6 @@ int base64_value(char c, char c62, char c63) noexcept {
   return -1;
 }
 
-bool is_printable_ascii(std::uint32_t c) noexcept {
-  return c >= 0x20 && c <= 0x7e;
-}
-
-// Modified base64 (',' for '/', no padding) of UTF-16BE units.
-void append_mbase64(std::string& out, const std::vector<std::uint16_t>& units) {
-  std::uint32_t bits = 0;
-  int nbits = 0;
-  for (std::uint16_t u : units) {
-    bits = (bits << 16) | u;
-    nbits += 16;
-    while (nbits >= 6) {
-      nbits -= 6;
-      const auto digit = (bits >> nbits) & 0x3fu;
-      out.push_back(digit == 63 ? ',' : kBase64[digit]);
-    }
-    bits &= (1u << nbits) - 1;
-  }
-  if (nbits > 0) {
-    const auto digit = (bits << (6 - nbits)) & 0x3fu;
-    out.push_back(digit == 63 ? ',' : kBase64[digit]);
-  }
-}
-
-Error mutf7_error(std::string_view what, std::string_view s) {
-  std::string shown;
-  for (char c : s.substr(0, 60)) {
-    const auto u = static_cast<unsigned char>(c);
-    shown.push_back(u >= 0x20 && u < 0x7f ? c : '?');
-  }
-  return make_error(Code::kInvalidArgument,
-                    "modified UTF-7: " + std::string(what) + " in \"" + shown + "\"");
-}
-
 char ascii_upper(char c) noexcept {
   return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
 }
@@ -74,106 +41,15 @@ char ascii_upper(char c) noexcept {
 }  // namespace
 
 Result<std::string> mutf7_encode(std::string_view utf8) {
-  std::string out;
-  out.reserve(utf8.size() + 8);
-  std::vector<std::uint16_t> run;
-  std::size_t i = 0;
-  auto flush = [&] {
-    if (!run.empty()) {
-      out.push_back('&');
-      append_mbase64(out, run);
-      out.push_back('-');
-      run.clear();
-    }
-  };
-  while (i < utf8.size()) {
-    char32_t cp = 0;
-    const std::size_t len = decode_utf8(utf8, i, cp);
-    if (len == 0) {
-      return mutf7_error("invalid UTF-8", utf8);
-    }
-    i += len;
-    if (is_printable_ascii(cp)) {
-      flush();
-      out.push_back(static_cast<char>(cp));
-      if (cp == '&') {
-        out.push_back('-');
-      }
-    } else if (cp >= 0x10000) {
-      const std::uint32_t v = cp - 0x10000;
-      run.push_back(static_cast<std::uint16_t>(0xd800 + (v >> 10)));
-      run.push_back(static_cast<std::uint16_t>(0xdc00 + (v & 0x3ff)));
-    } else {
-      run.push_back(static_cast<std::uint16_t>(cp));
-    }
+  if (!is_valid_utf8(utf8)) {
+    return make_error(Code::kInvalidArgument,
+                      "modified UTF-7: the mailbox name is not valid UTF-8");
   }
-  flush();
-  return out;
+  return mailvault::mutf7_encode(utf8);
 }
 
-Result<std::string> mutf7_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const char c = s[i];
-    if (!is_printable_ascii(static_cast<unsigned char>(c))) {
-      return mutf7_error("byte outside printable US-ASCII", s);
-    }
-    if (c != '&') {
-      out.push_back(c);
-      ++i;
-      continue;
-    }
-    const std::size_t end = s.find('-', i + 1);
-    if (end == std::string_view::npos) {
-      return mutf7_error("unterminated '&' section", s);
-    }
-    if (end == i + 1) {  // "&-"
-      out.push_back('&');
-      i = end + 1;
-      continue;
-    }
-    std::uint32_t bits = 0;
-    int nbits = 0;
-    std::optional<std::uint16_t> high;  // pending high surrogate
-    for (std::size_t k = i + 1; k < end; ++k) {
-      const int v = base64_value(s[k], '+', ',');
-      if (v < 0) {
-        return mutf7_error("bad base64 character", s);
-      }
-      bits = (bits << 6) | static_cast<std::uint32_t>(v);
-      nbits += 6;
-      if (nbits >= 16) {
-        nbits -= 16;
-        const auto unit = static_cast<std::uint16_t>((bits >> nbits) & 0xffffu);
-        bits &= (1u << nbits) - 1;
-        if (high) {
-          if (unit < 0xdc00 || unit > 0xdfff) {
-            return mutf7_error("unpaired surrogate", s);
-          }
-          append_utf8(out, 0x10000 + ((std::uint32_t{*high} - 0xd800) << 10) + (unit - 0xdc00u));
-          high.reset();
-        } else if (unit >= 0xd800 && unit <= 0xdbff) {
-          high = unit;
-        } else if (unit >= 0xdc00 && unit <= 0xdfff) {
-          return mutf7_error("unpaired surrogate", s);
-        } else if (is_printable_ascii(unit)) {
-          return mutf7_error("printable US-ASCII encoded in base64", s);
-        } else {
-          append_utf8(out, unit);
-        }
-      }
-    }
-    if (high) {
-      return mutf7_error("unpaired surrogate", s);
-    }
-    if (nbits >= 6 || bits != 0) {
-      return mutf7_error("base64 section does not end on a UTF-16 boundary", s);
-    }
-    i = end + 1;
-  }
-  return out;
+Result<std::string> mutf7_decode(std::string_view mutf7) {
+  return mailvault::mutf7_decode(mutf7, Mutf7Rules{.allow_adjacent_runs = true});
 }
 
 std::string decode_mailbox_name(std::string_view wire) {

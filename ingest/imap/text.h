@@ -15,14 +15,10 @@ namespace mailvault::ingest::imap {
 
 // --- Modified UTF-7 (RFC 3501 §5.1.3) ---
 
-// UTF-8 -> modified UTF-7. Printable US-ASCII stays as is ("&" becomes "&-"), everything else is
-// base64 of UTF-16BE with ',' for '/' between '&' and '-'. kInvalidArgument for invalid UTF-8
-// (overlong forms, surrogates, code points above U+10FFFF).
+// Modified UTF-7 of core/base/mutf7.h, as the client needs it: encoding refuses invalid UTF-8
+// (kInvalidArgument: a configured folder name must be a real name), and decoding accepts
+// adjacent encoded runs ("&AOQ-&AOQ-"), which a sloppy server may send.
 Result<std::string> mutf7_encode(std::string_view utf8);
-
-// Modified UTF-7 -> UTF-8. Strict: kInvalidArgument for bytes outside printable US-ASCII, an
-// unterminated or malformed "&...-" section, base64 that encodes printable US-ASCII (which must
-// be sent as itself), leftover non-zero bits, an odd number of bytes, or unpaired surrogates.
 Result<std::string> mutf7_decode(std::string_view mutf7);
 
 // The UTF-8 display name of a mailbox name as a server sent it: a name with 8-bit bytes that is

@@ -1,6 +1,6 @@
 // Typed IMAP commands: one struct per command, gathered in the Command variant that
 // parse_command() (command_parser.h) produces. Pure values; strings are bytes as the client
-// sent them (mailbox names still in modified UTF-7 unless UTF8=ACCEPT is enabled; see mutf7.h).
+// sent them (mailbox names still in modified UTF-7 unless UTF8=ACCEPT is enabled; see core/base/mutf7.h).
 #pragma once
 
 #include <cstdint>

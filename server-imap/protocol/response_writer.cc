@@ -5,9 +5,9 @@
 #include <string>
 #include <utility>
 
+#include "core/base/mutf7.h"
 #include "core/base/utf8.h"
 #include "server-imap/protocol/cursor.h"
-#include "server-imap/protocol/mutf7.h"
 #include "server-imap/protocol/sequence_set.h"
 
 namespace mailvault::imapd {

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/base/mutf7.h"
 #include "core/mime/base64.h"
-#include "server-imap/protocol/mutf7.h"
 #include "server-imap/session/body_structure.h"
 #include "server-imap/session/envelope.h"
 #include "server-imap/session/message_text.h"

@@ -17,9 +17,9 @@
 #include <variant>
 #include <vector>
 
+#include "core/base/mutf7.h"
 #include "server-imap/protocol/command_parser.h"
 #include "server-imap/protocol/command_reader.h"
-#include "server-imap/protocol/mutf7.h"
 #include "server-imap/protocol/response_writer.h"
 #include "server-imap/protocol/search_keys.h"
 #include "server-imap/protocol/sequence_set.h"
@@ -27,6 +27,8 @@
 namespace {
 
 using namespace mailvault::imapd;
+using mailvault::mutf7_decode;
+using mailvault::mutf7_encode;
 
 void check(bool ok) {
   if (!ok) {

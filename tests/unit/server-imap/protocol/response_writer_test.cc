@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base/mutf7.h"
 #include "server-imap/protocol/command_parser.h"
-#include "server-imap/protocol/mutf7.h"
 #include "server-imap/protocol/sequence_set.h"
 
 namespace mailvault::imapd {
