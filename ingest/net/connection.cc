@@ -124,6 +124,7 @@ class AsioConnection final : public Connection {
 
   Status connect();
   Result<std::string> read_line(std::size_t max_bytes) override;
+  Status read_lines(const LineSink& on_line, std::size_t max_bytes) override;
   Status read_exact(std::size_t n, std::string& out) override;
   Status write_all(std::string_view bytes) override;
   Result<bool> wait_readable(std::chrono::milliseconds timeout) override;
@@ -547,6 +548,52 @@ Result<std::string> AsioConnection::read_line(std::size_t max_bytes) {
   }
 }
 
+Status AsioConnection::read_lines(const LineSink& on_line, std::size_t max_bytes) {
+  if (auto st = usable(); !st) {
+    return st;
+  }
+  std::size_t scanned = 0;  // bytes after begin_ known to hold no LF
+  while (true) {
+    const char* start = buf_.data() + begin_;
+    const std::size_t avail = end_ - begin_;
+    const void* lf =
+        avail > scanned ? std::memchr(start + scanned, '\n', avail - scanned) : nullptr;
+    if (lf != nullptr) {
+      const auto len = static_cast<std::size_t>(static_cast<const char*>(lf) - start);
+      std::size_t content = len;
+      if (content > 0 && start[content - 1] == '\r') {
+        --content;
+      }
+      if (content > max_bytes) {
+        return fail(make_error(
+            Code::kResourceExhausted,
+            "line from " + endpoint_ + " is longer than " + std::to_string(max_bytes) + " bytes"));
+      }
+      begin_ += len + 1;
+      scanned = 0;
+      // The view stays valid during the call: nothing touches buf_ until it returns.
+      if (on_line(std::string_view(start, content))) {
+        return ok_status();
+      }
+      continue;
+    }
+    scanned = avail;
+    if (avail > max_bytes && avail - max_bytes > 1) {
+      return fail(make_error(
+          Code::kResourceExhausted,
+          "line from " + endpoint_ + " is longer than " + std::to_string(max_bytes) + " bytes"));
+    }
+    if (auto st = fill("reading a line from"); !st) {
+      if (avail > 0 && st.error().code == Code::kUnavailable) {
+        return make_error(Code::kUnavailable, st.error().message + " in the middle of a line (" +
+                                                  std::to_string(avail) +
+                                                  " bytes without a line ending)");
+      }
+      return st;
+    }
+  }
+}
+
 Status AsioConnection::read_exact(std::size_t n, std::string& out) {
   if (auto st = usable(); !st) {
     return st;
@@ -649,6 +696,18 @@ Result<bool> AsioConnection::wait_readable(std::chrono::milliseconds timeout) {
 }
 
 }  // namespace
+
+Status Connection::read_lines(const LineSink& on_line, std::size_t max_bytes) {
+  while (true) {
+    auto line = read_line(max_bytes);
+    if (!line) {
+      return line.error();
+    }
+    if (on_line(*line)) {
+      return ok_status();
+    }
+  }
+}
 
 Result<std::unique_ptr<Connection>> Connection::open(const ConnectOptions& options) {
   try {

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -72,6 +73,16 @@ class Connection {
   // kResourceExhausted; EOF before the end of a line is kUnavailable. Reads are buffered (64 KiB
   // socket reads), so calling this once per line of a large message is cheap.
   virtual Result<std::string> read_line(std::size_t max_bytes) = 0;
+
+  // Receives one line, without its line ending (as read_line), as a view valid only during the
+  // call; returns true to stop reading lines.
+  using LineSink = std::function<bool(std::string_view line)>;
+
+  // Lines, as read_line would return them one after the other, handed to `on_line` until it
+  // returns true. Same errors as read_line (a line longer than max_bytes ends the stream). The
+  // buffered implementation passes views into its read buffer: no allocation per line (POP3
+  // multi-line responses, hundreds of lines per message). The default calls read_line.
+  virtual Status read_lines(const LineSink& on_line, std::size_t max_bytes);
 
   // Exactly n bytes appended to `out` (IMAP literals). Large n is read straight into `out`.
   // On failure `out` may hold a prefix of the bytes.

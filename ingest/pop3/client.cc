@@ -98,21 +98,26 @@ Result<Reply> Client::command(std::string_view line, std::string_view name) {
 
 Status Client::read_multiline(std::string& out, std::size_t limit, std::string_view name) {
   const std::size_t start = out.size();
-  while (true) {
-    const std::size_t used = out.size() - start;
-    // A line may use what is left of the message budget (one byte for the final ".").
-    auto line = connection_->read_line(limit > used ? limit - used : 1);
-    if (!line) {
-      return broken(name, line.error());
-    }
-    if (append_multiline(*line, out)) {
-      return ok_status();
-    }
-    if (out.size() - start > limit) {
-      return broken(name, make_error(Code::kResourceExhausted,
-                                     "response larger than " + std::to_string(limit) + " bytes"));
-    }
+  bool over = false;
+  // Lines straight from the connection's buffer (no string per line): a message is hundreds
+  // of lines. A single line may use the whole budget (plus CRLF); the total is checked per line.
+  auto st = connection_->read_lines(
+      [&](std::string_view line) {
+        if (append_multiline(line, out)) {
+          return true;
+        }
+        over = out.size() - start > limit;
+        return over;
+      },
+      limit);
+  if (!st) {
+    return broken(name, st.error());
   }
+  if (over) {
+    return broken(name, make_error(Code::kResourceExhausted,
+                                   "response larger than " + std::to_string(limit) + " bytes"));
+  }
+  return ok_status();
 }
 
 Result<std::vector<std::string>> Client::read_lines(std::string_view name) {
@@ -488,6 +493,42 @@ Status Client::dele(MessageNumber number) {
   }
   if (!reply->ok) {
     return error_from_reply(*reply, "POP3 " + name + " at " + endpoint_, Code::kNotFound);
+  }
+  return ok_status();
+}
+
+Status Client::dele_many(std::span<const MessageNumber> numbers) {
+  if (auto st = require_transaction("DELE"); !st) {
+    return st;
+  }
+  const std::size_t depth =
+      capabilities_.pipelining ? std::max<std::size_t>(1, options_.pipeline_depth) : 1;
+  std::size_t sent = 0;
+  std::size_t received = 0;
+  std::optional<Error> first_error;
+  while (received < numbers.size()) {
+    if (sent - received <= depth / 2 && sent < numbers.size()) {
+      std::string batch;
+      while (sent < numbers.size() && sent - received < depth) {
+        batch += "DELE " + number_text(numbers[sent]) + "\r\n";
+        ++sent;
+      }
+      if (auto st = connection_->write_all(batch); !st) {
+        return broken("DELE", st.error());
+      }
+    }
+    const std::string name = "DELE " + number_text(numbers[received]);
+    auto reply = read_reply(name);
+    if (!reply) {
+      return reply.error();
+    }
+    ++received;
+    if (!reply->ok && !first_error) {
+      first_error = error_from_reply(*reply, "POP3 " + name + " at " + endpoint_, Code::kNotFound);
+    }
+  }
+  if (first_error) {
+    return *first_error;
   }
   return ok_status();
 }

@@ -105,6 +105,11 @@ class Client {
   // DELE: marks a message deleted; the server removes it only at quit(). kNotFound on -ERR.
   Status dele(MessageNumber number);
 
+  // DELE of every message in `numbers`, pipelined like retr_many when the server offers
+  // PIPELINING. Every reply is read; the first -ERR is returned (kNotFound naming the message)
+  // after the others were sent and answered, so the session stays in step.
+  Status dele_many(std::span<const MessageNumber> numbers);
+
   // QUIT: ends the session (the server commits deletions in its UPDATE state) and closes the
   // connection. kAborted when the server answers -ERR (deletions may not have happened).
   // Calling it in the authorization state is fine (nothing to commit).

@@ -106,10 +106,9 @@ Status sync_pop3(const SyncContext& ctx, SyncReport& report) {
     std::vector<pop3::MessageNumber> doomed = already;
     for (auto tag : committer.committed_tags())
       doomed.push_back(pop3::MessageNumber{static_cast<std::uint32_t>(tag)});
-    for (auto number : doomed) {
-      if (auto st = (*client)->dele(number); !st)
-        return st;
-    }
+    // Pipelined when the server offers PIPELINING (one round trip per window, not per message).
+    if (auto st = (*client)->dele_many(doomed); !st)
+      return st;
     if (!doomed.empty()) {
       spdlog::info("account {}: deleted {} archived message(s) at the source", spec.name,
                    doomed.size());

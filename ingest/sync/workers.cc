@@ -31,7 +31,10 @@ IngestWorkers::IngestWorkers(accounts::AccountStore& store, Archive& archive, Wo
 }
 
 IngestWorkers::~IngestWorkers() {
-  stopping_ = true;
+  {
+    std::lock_guard lock{mu_};
+    stopping_ = true;
+  }
   wake_.notify_all();
   for (auto& t : threads_)
     t.join();
@@ -64,6 +67,10 @@ void IngestWorkers::release_dead_local_leases() {
 }
 
 void IngestWorkers::poke() {
+  {
+    std::lock_guard lock{mu_};
+    ++pokes_;
+  }
   wake_.notify_all();
 }
 
@@ -72,6 +79,12 @@ void IngestWorkers::run(std::size_t index) {
   // account either, and a lease is always renewed by the thread that does the work.
   const std::string owner = fmt::format("{}/{}", id_, index);
   while (!stopping_) {
+    // A poke during lease_next must not be lost: remember the count before looking.
+    std::uint64_t seen = 0;
+    {
+      std::lock_guard lock{mu_};
+      seen = pokes_;
+    }
     auto leased = store_.lease_next(owner, options_.lease);
     if (!leased) {
       spdlog::warn("ingest: cannot lease an account: {}", leased.error().message);
@@ -80,7 +93,9 @@ void IngestWorkers::run(std::size_t index) {
       continue;  // look for more work at once
     }
     std::unique_lock lock{mu_};
-    wake_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
+    // Until the next poll, or at once on poke() (a sync was requested, an account added): the
+    // predicate must see the poke, or the wait would sleep on to the end of the poll interval.
+    wake_.wait_for(lock, options_.poll, [&] { return stopping_.load() || pokes_ != seen; });
   }
 }
 

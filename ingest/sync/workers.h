@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -60,6 +61,7 @@ class IngestWorkers {
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::condition_variable wake_;
+  std::uint64_t pokes_ = 0;  // under mu_: bumped by poke(), so that a waiting worker wakes
   std::vector<std::thread> threads_;
 };
 

@@ -17,6 +17,7 @@ import unittest
 import dovecot
 import harness
 import ingest_support
+import netfault
 
 ACCOUNTS = 10
 PER_ACCOUNT = harness.scale(400, 100)
@@ -119,6 +120,39 @@ class IngestWorkers(harness.MailvaultTestCase):
                         ca_file=self.dv.ca_file)
         r = env.sync("pop-bad", check=1)
         self.assertRegex(r.err, r"(?i)auth|password|credentials")
+
+    def test_pop3_connection_cut_mid_pipeline_loses_and_doubles_nothing(self):
+        # Pipelined RETR (Dovecot offers PIPELINING) through a proxy that drops the connection
+        # after 1.5 MB, in the middle of a message with more RETRs in flight: what was fetched
+        # before the cut is committed with its UIDLs, the rest comes with the next sync, and
+        # every message ends up archived exactly once.
+        env = self.env
+        self.dv.add_user("cutter", "cut-pw")
+        self.dv.append("cutter", "INBOX", dovecot.generate_messages(300, seed=77, size=20000))
+        served = {ingest_support.sha256(b) for _u, b in self.dv.served_messages("cutter", "INBOX")}
+        with netfault.CuttingProxy(self.dv.pop3_port, cut_after=1_500_000) as proxy:
+            env.add_account("pop-cut", proxy.port, "cutter", "cut-pw", protocol="pop3",
+                            tls="none")
+            r = env.sync("pop-cut", check=1)
+            self.assertRegex(r.err, r"(?i)closed|connection|unavailable|eof")
+            self.assertGreaterEqual(proxy.cuts, 1)
+            partial = env.scalar("SELECT count(*) FROM pop3_uidls WHERE account_id = %d"
+                                 % env.account_id("pop-cut"))
+            self.assertGreater(partial, 0)  # the messages before the cut were committed
+            self.assertLess(partial, 300)
+            proxy.cut_after = None
+            r = env.sync("pop-cut")
+            self.assertTrue(r.result["ok"], r.describe())
+            r = env.sync("pop-cut")  # and then nothing is left to fetch
+            self.assertEqual(r.result["event"]["fetched"], 0, r.describe())
+        self.assertEqual(env.folder_shas("pop-cut", "INBOX"), served)
+        aid = env.account_id("pop-cut")
+        self.assertEqual(env.scalar("SELECT count(*) FROM placements WHERE account_id = %d" % aid),
+                         300)
+        self.assertEqual(env.scalar("SELECT count(*) FROM pop3_uidls WHERE account_id = %d" % aid),
+                         300)
+        events = [e for e in env.events("pop-cut") if e["kind"] in ("sync", "error")]
+        self.assertEqual(sum(e["stored"] for e in events), 300, events)  # nothing stored twice
 
     def test_pop3_delete_after_archive(self):
         env = self.env

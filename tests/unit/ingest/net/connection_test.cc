@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -108,6 +109,76 @@ TEST(Connection, ReadExactAcrossBufferBoundaries) {
   EXPECT_EQ(*c->read_line(100), "small");
   EXPECT_EQ(*c->read_line(100), "tail");
   EXPECT_EQ(c->bytes_read(), 20 + big.size() + 3 + 7 + 6);
+}
+
+// read_lines gives the same lines as read_line, across many partial socket reads, stops where
+// the sink says (what follows stays buffered for read_line), and copies nothing per line.
+TEST(Connection, ReadLinesAcrossBufferBoundariesThenReadLine) {
+  std::string body;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 20'000; ++i) {
+    std::string line =
+        "line " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 97), 'x');
+    if (i % 1000 == 7) {
+      line.clear();  // empty lines too
+    }
+    expected.push_back(i % 3 == 0 ? line + "\r" : line);  // "a\r\r\n" keeps one CR
+    body += line + (i % 3 == 0 ? "\r\r\n" : (i % 5 == 0 ? "\n" : "\r\n"));
+  }
+  ScriptedServer server([&body](ServerSide& s) {
+    for (std::size_t off = 0; off < body.size(); off += 4'099) {
+      s.write(std::string_view(body).substr(off, 4'099));
+    }
+    s.write("END\r\n+OK next reply\r\n");
+    s.wait_for_close();
+  });
+  auto c = must_open(plain_options(server.port()));
+  ASSERT_TRUE(c);
+  std::vector<std::string> got;
+  auto st = c->read_lines(
+      [&got](std::string_view line) {
+        if (line == "END") {
+          return true;
+        }
+        got.emplace_back(line);
+        return false;
+      },
+      1000);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(*c->read_line(100), "+OK next reply");
+}
+
+TEST(Connection, ReadLinesLongLineAndPeerClose) {
+  ScriptedServer server([](ServerSide& s) {
+    s.write("ok\r\n" + std::string(5000, 'x') + "\r\n");
+    s.wait_for_close();
+  });
+  auto c = must_open(plain_options(server.port()));
+  ASSERT_TRUE(c);
+  int lines = 0;
+  auto st = c->read_lines([&lines](std::string_view) { return ++lines == 100; }, 1000);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, Code::kResourceExhausted);
+  EXPECT_EQ(lines, 1);
+
+  ScriptedServer closing([](ServerSide& s) {
+    s.write("one\r\ntwo\r\npartial");
+    s.close();
+  });
+  auto d = must_open(plain_options(closing.port()));
+  ASSERT_TRUE(d);
+  std::vector<std::string> got;
+  st = d->read_lines(
+      [&got](std::string_view line) {
+        got.emplace_back(line);
+        return false;
+      },
+      100);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, Code::kUnavailable);
+  EXPECT_NE(st.error().message.find("middle of a line"), std::string::npos) << st.error().message;
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two"}));
 }
 
 TEST(Connection, LongLineIsResourceExhausted) {

@@ -2,10 +2,12 @@
 // one-connection scripted TCP/TLS server on 127.0.0.1 running in a thread.
 #pragma once
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -141,6 +143,14 @@ class ServerSide {
       line.pop_back();
     }
     return line;
+  }
+
+  // Plaintext only: whether the client sent anything more within `timeout` (nothing is read).
+  bool readable_within(std::chrono::milliseconds timeout) {
+    pollfd p{};
+    p.fd = socket_.native_handle();
+    p.events = POLLIN;
+    return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
   }
 
   // Server handshake with the given certificate chain and key.

@@ -317,6 +317,108 @@ TEST(Pop3ClientFake, RetrManyPipelinesCommands) {
   EXPECT_EQ(stat->count, 4U);
 }
 
+// Many pipelined RETRs (more than the window, so it refills), each reply written in small
+// pieces that split lines, CRLFs and the terminator: every message comes back exact.
+TEST(Pop3ClientFake, RetrManyExactAcrossSmallWrites) {
+  constexpr int kMessages = 80;
+  auto message_of = [](int n) {
+    std::string m = "Subject: m" + std::to_string(n) + "\r\n\r\n";
+    for (int i = 0; i < 50 + n; ++i) {
+      m += (i % 7 == 0 ? "." : "") + std::string(static_cast<std::size_t>((i * n) % 90), 'a') +
+           (i % 11 == 0 ? "\n" : "\r\n");
+    }
+    return m + ".\r\nend\r\n";
+  };
+  ScriptedServer server([&message_of](ServerSide& s) {
+    login(s);
+    for (int n = 1; n <= kMessages; ++n) {
+      EXPECT_EQ(s.read_line(), "RETR " + std::to_string(n));
+      const std::string reply = "+OK\r\n" + encode_multiline(message_of(n));
+      for (std::size_t off = 0; off < reply.size(); off += 37) {
+        s.write(std::string_view(reply).substr(off, 37));
+      }
+    }
+    EXPECT_EQ(s.read_line(), "STAT");
+    s.write("+OK 80 100\r\n");
+    s.wait_for_close();
+  });
+  auto c = must_login(server.port(), options(server.port()));
+  ASSERT_TRUE(c);
+  std::vector<MessageNumber> numbers;
+  for (int n = 1; n <= kMessages; ++n) {
+    numbers.push_back(MessageNumber{static_cast<std::uint32_t>(n)});
+  }
+  int next = 1;
+  auto st = c->retr_many(numbers, [&](MessageNumber n, std::string bytes) {
+    EXPECT_EQ(static_cast<int>(to_int(n)), next);
+    // A bare LF comes back as CRLF (as the client documents).
+    std::string want = message_of(next);
+    std::string crlf;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      if (want[i] == '\n' && (i == 0 || want[i - 1] != '\r')) {
+        crlf += '\r';
+      }
+      crlf += want[i];
+    }
+    EXPECT_EQ(bytes, crlf) << "message " << next;
+    ++next;
+    return ok_status();
+  });
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(next, kMessages + 1);
+  auto stat = c->stat();
+  ASSERT_TRUE(stat) << stat.error().message;
+  EXPECT_EQ(stat->count, 80U);
+}
+
+// The server reads every DELE before it answers (pipelined); a -ERR in the middle is reported
+// after every reply was read, so the session stays in step.
+TEST(Pop3ClientFake, DeleManyPipelinedWithErrorInTheMiddle) {
+  ScriptedServer server([](ServerSide& s) {
+    login(s);
+    std::string replies;
+    for (int n = 1; n <= 5; ++n) {
+      EXPECT_EQ(s.read_line(), "DELE " + std::to_string(n));
+      replies += n == 3 ? "-ERR Message is deleted.\r\n" : "+OK Marked to be deleted.\r\n";
+    }
+    s.write(replies);
+    EXPECT_EQ(s.read_line(), "STAT");
+    s.write("+OK 1 100\r\n");
+    s.wait_for_close();
+  });
+  auto c = must_login(server.port(), options(server.port()));
+  ASSERT_TRUE(c);
+  const std::vector<MessageNumber> numbers = {MessageNumber{1}, MessageNumber{2}, MessageNumber{3},
+                                              MessageNumber{4}, MessageNumber{5}};
+  auto st = c->dele_many(numbers);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, Code::kNotFound);
+  EXPECT_NE(st.error().message.find("DELE 3"), std::string::npos) << st.error().message;
+  auto stat = c->stat();
+  ASSERT_TRUE(stat) << stat.error().message;
+  EXPECT_EQ(stat->count, 1U);
+}
+
+// Without PIPELINING in CAPA: one DELE, its answer, the next (the server checks that nothing
+// else arrived before it answered).
+TEST(Pop3ClientFake, DeleManyOneAtATimeWithoutPipelining) {
+  ScriptedServer server([](ServerSide& s) {
+    login(s, "+OK\r\nUIDL\r\nUSER\r\n.\r\n");
+    for (int n = 1; n <= 3; ++n) {
+      EXPECT_EQ(s.read_line(), "DELE " + std::to_string(n));
+      EXPECT_FALSE(s.readable_within(100ms)) << "DELE " << n + 1 << " sent before the answer";
+      s.write("+OK\r\n");
+    }
+    s.wait_for_close();
+  });
+  auto c = must_login(server.port(), options(server.port()));
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->capabilities().pipelining);
+  const std::vector<MessageNumber> numbers = {MessageNumber{1}, MessageNumber{2}, MessageNumber{3}};
+  auto st = c->dele_many(numbers);
+  ASSERT_TRUE(st) << st.error().message;
+}
+
 TEST(Pop3ClientFake, RetrManyCallbackErrorStops) {
   ScriptedServer server([](ServerSide& s) {
     login(s, "+OK\r\nUIDL\r\nUSER\r\n.\r\n");  // no PIPELINING: one at a time
