@@ -48,6 +48,10 @@ class ArchiveBackend final : public SessionBackend {
                                            const MessageEntry& message) override;
   Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
                                    const MessageEntry& message) override;
+
+  // Archive::read_raw is thread-safe.
+  [[nodiscard]] bool reads_concurrently() const override { return true; }
+
   // One cheap query (MailboxStore::uidnext) while nothing arrived; the whole view is re-read
   // only when the archive grew (IDLE polls this every few seconds per idling client).
   Result<MailboxGrowth> newer(const Viewer& viewer, const Snapshot& current) override;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -11,6 +12,7 @@
 
 #include "core/base/mutf7.h"
 #include "core/mime/base64.h"
+#include "server-imap/session/body_prefetcher.h"
 #include "server-imap/session/body_structure.h"
 #include "server-imap/session/envelope.h"
 #include "server-imap/session/message_text.h"
@@ -725,6 +727,18 @@ void Session::cmd_fetch(const Command& c) {
   // Bodies are audited before they are served, kAuditChunk messages per database commit.
   constexpr std::size_t kAuditChunk = 256;
   std::size_t audited_until = 0;  // position in `indexes` up to which reads are recorded
+  // Several bodies: read (decompress, verify) ahead on a second thread while this one writes.
+  constexpr std::size_t kPrefetchBytes = std::size_t{16} << 20;
+  std::optional<BodyPrefetcher> prefetch;
+  if (body && indexes.size() > 1 && backend_.reads_concurrently()) {
+    prefetch.emplace(
+        indexes.size(),
+        [&](std::size_t pos) {
+          return backend_.read_audited_message(sel.viewer, sel.mailbox,
+                                               sel.mailbox.messages[indexes[pos]]);
+        },
+        kPrefetchBytes);
+  }
   for (std::size_t pos = 0; pos < indexes.size(); ++pos) {
     const std::size_t index = indexes[pos];
     const MessageEntry& m = sel.mailbox.messages[index];
@@ -742,7 +756,8 @@ void Session::cmd_fetch(const Command& c) {
       audited_until = pos + chunk.size();
     }
     if (body) {
-      auto r = backend_.read_audited_message(sel.viewer, sel.mailbox, m);
+      auto r =
+          prefetch ? prefetch->take() : backend_.read_audited_message(sel.viewer, sel.mailbox, m);
       if (!r) {
         spdlog::warn("imap: reading message {} for {} failed: {}", to_int(m.id), sel.viewer.name,
                      r.error().message);

@@ -100,6 +100,10 @@ class SessionBackend {
     return read_message(viewer, mailbox, message);
   }
 
+  // read_audited_message may be called from another thread while the session's thread uses
+  // the backend (FETCH reads bodies ahead: body_prefetcher.h). Default: false.
+  [[nodiscard]] virtual bool reads_concurrently() const { return false; }
+
   // Records in the audit log, all at once, that `viewer` is about to read these messages of the
   // snapshot (a FETCH of many bodies costs one database commit, not one per message). Default:
   // nothing (read_audited_message then audits each read).
