@@ -2,7 +2,8 @@
 
 * ``CuttingProxy(upstream_port)``: forwards every accepted connection to 127.0.0.1:upstream_port
   and drops it once ``cut_after`` bytes went from the server to the client (``None``: never).
-  ``cut_after`` may be changed between connections; ``reset=True`` makes the cut a TCP RST.
+  ``cut_after`` may be changed between connections; ``reset=True`` makes the cut a TCP RST;
+  ``rate`` (bytes per second) slows what the server sends, per connection.
 * ``GreetingThenClose(greeting)``: sends the greeting and closes (a server dying after
   connect).
 * ``GarbageServer(data)``: sends `data` (default: random bytes) and closes.
@@ -17,6 +18,7 @@ import random
 import socket
 import struct
 import threading
+import time
 
 
 class _Listener:
@@ -102,9 +104,11 @@ def _abort(sock, reset):
 
 
 class CuttingProxy(_Listener):
-    def __init__(self, upstream_port, cut_after=None, reset=False, upstream_host="127.0.0.1"):
+    def __init__(self, upstream_port, cut_after=None, reset=False, upstream_host="127.0.0.1",
+                 rate=None):
         self.upstream = (upstream_host, upstream_port)
         self.cut_after = cut_after
+        self.rate = rate
         self.reset = reset
         self.cuts = 0
         self.forwarded = b""
@@ -113,6 +117,7 @@ class CuttingProxy(_Listener):
     def handle(self, conn):
         up = socket.create_connection(self.upstream, timeout=30)
         limit = self.cut_after
+        rate = self.rate
         done = threading.Event()
 
         def upstream_to_client():
@@ -120,7 +125,7 @@ class CuttingProxy(_Listener):
             seen = []
             try:
                 while not done.is_set():
-                    data = up.recv(65536)
+                    data = up.recv(16384 if rate else 65536)
                     if not data:
                         break
                     if limit is not None and sent + len(data) >= limit:
@@ -131,6 +136,8 @@ class CuttingProxy(_Listener):
                     conn.sendall(data)
                     seen.append(data)
                     sent += len(data)
+                    if rate:
+                        time.sleep(len(data) / rate)
             except OSError:
                 pass
             finally:

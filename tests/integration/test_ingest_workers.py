@@ -3,7 +3,10 @@
 * Two `mailvault serve` processes (one with ingest,index,api; one with ingest only) on one
   database and data directory share 10 IMAP accounts: every account's mail is fetched by exactly
   one sync, by one of them; both take part; the sum of messages fetched equals the source
-  (nothing fetched twice) and every message is archived. (An account may also get a second,
+  (nothing fetched twice) and every message is archived. The accounts reach Dovecot through a
+  proxy that slows each connection to ~2 s per account: unthrottled, the first process can
+  finish every account, one by one as they are added, before the second one's next poll, and
+  "both take part" would be luck. (An account may also get a second,
   empty sync: its IDLE watcher requests one when it connects while the first sync runs, since
   it cannot tell whether that sync saw the newest mail.)
 * POP3 pull of a maildrop (pop3s, and STLS): equal to the source (SHA-256 of what Dovecot serves
@@ -56,11 +59,15 @@ class IngestWorkers(harness.MailvaultTestCase):
 
     def test_two_processes_share_ten_accounts_without_fetching_twice(self):
         env = self.env
+        # Each account's mail (PER_ACCOUNT x ~2 KB) takes about 2 s through the proxy, longer
+        # than the 1 s poll of the second process, while the first can lease only 2 at a time.
+        proxy = netfault.CuttingProxy(self.dv.imaps_port, rate=PER_ACCOUNT * 1000)
+        self.addCleanup(proxy.stop)
         self.second.start()
         try:
             for i in range(ACCOUNTS):
                 user = "u%02d" % i
-                env.add_account("acct-%02d" % i, self.dv.imaps_port, user, "pw-" + user,
+                env.add_account("acct-%02d" % i, proxy.port, user, "pw-" + user,
                                 ca_file=self.dv.ca_file)
             total = ACCOUNTS * PER_ACCOUNT
 
