@@ -1,6 +1,7 @@
 #include "indexer/substring_narrower.h"
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -92,26 +93,47 @@ Snapshot take_snapshot(Xapian::Database& db) {
   return s;
 }
 
-// The full terms (with prefix) of the snapshot that contain `run`; nullopt when more than
-// `limit`.
-std::optional<std::vector<std::string>> terms_containing(const Snapshot& s, TextField field,
-                                                         std::string_view run, std::size_t limit) {
-  std::vector<std::string> out;
+// The terms (without prefix, views into the snapshot) of `field` that contain `run`, each with
+// its dictionary's prefix; nullopt when more than `limit`. memmem (glibc: two-way, with a fast
+// path for short needles) is several times faster here than string_view::find's memchr+memcmp
+// loop, which stops at every byte equal to the run's first letter.
+// Runs in at most this many terms have their posting lists read first.
+constexpr std::size_t kFewTerms = 64;
+
+struct TermsFound {
+  std::vector<std::pair<const Dictionary*, std::string_view>> terms;
+};
+
+std::optional<TermsFound> terms_containing(const Snapshot& s, TextField field,
+                                           std::string_view run, std::size_t limit) {
+  TermsFound out;
   for (const Dictionary& d : s.fields) {
-    if (d.field != field) {
+    if (d.field != field || run.empty()) {
       continue;
     }
-    const std::string_view all = d.terms;
-    std::size_t at = all.find(run);
-    while (at != std::string_view::npos) {
-      const std::size_t begin =
-          all.rfind('\n', at) == std::string_view::npos ? 0 : all.rfind('\n', at) + 1;
-      const std::size_t end = all.find('\n', at);
-      if (out.size() >= limit) {
+    const char* const begin = d.terms.data();
+    const char* const end = begin + d.terms.size();
+    const char* at = begin;
+    while (at < end) {
+      const void* hit = memmem(at, static_cast<std::size_t>(end - at), run.data(), run.size());
+      if (hit == nullptr) {
+        break;
+      }
+      const char* h = static_cast<const char*>(hit);
+      const char* line = h;
+      while (line > begin && line[-1] != '\n') {
+        --line;
+      }
+      const char* line_end =
+          static_cast<const char*>(memchr(h, '\n', static_cast<std::size_t>(end - h)));
+      if (line_end == nullptr) {
+        line_end = end;
+      }
+      if (out.terms.size() >= limit) {
         return std::nullopt;
       }
-      out.push_back(d.prefix + std::string(all.substr(begin, end - begin)));
-      at = all.find(run, end + 1);
+      out.terms.emplace_back(&d, std::string_view(line, static_cast<std::size_t>(line_end - line)));
+      at = line_end + 1;
     }
   }
   return out;
@@ -164,8 +186,9 @@ std::size_t SubstringCandidates::matched_count() const noexcept {
 }
 
 struct SubstringNarrower::Impl {
-  explicit Impl(std::filesystem::path dir) : handle(std::move(dir)) {}
+  Impl(std::filesystem::path dir, NarrowingOptions o) : options(o), handle(std::move(dir)) {}
 
+  const NarrowingOptions options;
   std::mutex mu;
   ReadHandle handle;
   std::optional<Snapshot> snapshot;
@@ -211,17 +234,43 @@ struct SubstringNarrower::Impl {
     refresh(db);
     const std::string_view non_literal = non_literal_term(field);
     std::vector<bool> definite;
+    // Which runs to read posting lists for, in what order: first the runs in at most kFewTerms
+    // terms, fewest terms first (cheapest, and usually the most selective: a local part before
+    // its domain), longest first on a tie; then the others, longest first. Each costs a
+    // dictionary scan, which for a run in many terms ends as soon as the limit is reached.
+    // Runs in more than kMaxTerms terms do not narrow. The lookup stops once the candidates
+    // are few (NarrowingOptions).
+    const std::size_t enough =
+        field == TextField::kBody ? options.enough_body : options.enough_header;
     std::vector<std::string_view> by_length = runs;
     std::stable_sort(by_length.begin(), by_length.end(),
                      [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
-    std::optional<std::vector<Xapian::docid>> result;  // sorted docids
+    std::vector<std::pair<std::string_view, TermsFound>> few;
+    std::vector<std::string_view> many;
     for (const std::string_view run : by_length) {
-      auto terms = terms_containing(*snapshot, field, run, kMaxTerms);
-      if (!terms) {
-        continue;  // too common to narrow
+      if (auto found = terms_containing(*snapshot, field, run, kFewTerms)) {
+        few.emplace_back(run, std::move(*found));
+      } else {
+        many.push_back(run);
       }
+    }
+    std::stable_sort(few.begin(), few.end(), [](const auto& a, const auto& b) {
+      return a.second.terms.size() < b.second.terms.size();
+    });
+    std::optional<std::vector<Xapian::docid>> result;  // sorted docids
+    std::string term;
+    // Narrows `result` by one run's terms; true once the candidates are few enough.
+    const std::size_t checks_per_term =
+        field == TextField::kBody ? options.checks_per_term_body : options.checks_per_term_header;
+    // Whether reading `terms` posting lists can pay: checking every candidate left costs less
+    // than that once the candidates are few (options.checks_per_term).
+    auto worth_reading = [&](std::size_t terms) {
+      return !result || terms * checks_per_term < result->size();
+    };
+    auto narrow_by = [&](const TermsFound& found) {
       std::vector<Xapian::docid> docs;
-      for (const std::string& term : *terms) {
+      for (const auto& [dictionary, suffix] : found.terms) {
+        term.assign(dictionary->prefix).append(suffix);
         add_postings(db, term, docs);
       }
       if (whole_run && !non_literal.empty()) {
@@ -243,6 +292,22 @@ struct SubstringNarrower::Impl {
         docs = std::move(both);
       }
       result = std::move(docs);
+      return result->size() <= enough;
+    };
+    bool done = false;
+    for (const auto& entry : few) {
+      if (!worth_reading(entry.second.terms.size())) {
+        break;  // the rest are in as many terms or more
+      }
+      if ((done = narrow_by(entry.second))) {
+        break;
+      }
+    }
+    for (std::size_t i = 0; !done && i < many.size() && worth_reading(kFewTerms + 1); ++i) {
+      const auto found = terms_containing(*snapshot, field, many[i], kMaxTerms);
+      if (found && worth_reading(found->terms.size())) {
+        done = narrow_by(*found);
+      }
     }
     if (!result) {
       return std::nullopt;
@@ -253,8 +318,8 @@ struct SubstringNarrower::Impl {
   }
 };
 
-SubstringNarrower::SubstringNarrower(std::filesystem::path index_dir)
-    : impl_(std::make_unique<Impl>(std::move(index_dir))) {}
+SubstringNarrower::SubstringNarrower(std::filesystem::path index_dir, NarrowingOptions options)
+    : impl_(std::make_unique<Impl>(std::move(index_dir), options)) {}
 
 SubstringNarrower::~SubstringNarrower() = default;
 

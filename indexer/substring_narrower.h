@@ -28,6 +28,13 @@
 // message the snapshot did not cover (indexed later, or not yet indexed) is always a candidate,
 // so a stale snapshot costs speed, never results.
 //
+// Order: the runs' posting lists are read for the runs in the fewest terms first (those in at
+// most 64 terms; then the others, longest first), and the lookup stops once the candidates are
+// few (256 for a header field, 16 for the body; NarrowingOptions): each further run costs a
+// dictionary scan and a posting list per term holding it (a domain name is in hundreds of
+// address and Message-ID terms), while the IMAP server checks a candidate's header fields from
+// its header cache in about a microsecond.
+//
 // Limits: a run contained in more than kMaxTerms terms (a letter or two) does not narrow; a
 // needle whose every run is like that gets nullopt (every message is a candidate).
 //
@@ -88,13 +95,25 @@ class SubstringCandidates {
 // What a needle is searched in (kMessageId: the Message-ID header fields).
 enum class TextField : std::uint8_t { kBody, kSubject, kFrom, kTo, kCc, kBcc, kMessageId };
 
+// When to stop looking up runs (see "Runs are looked up longest first" above); 0: never stop
+// early (the smallest candidate set the index can give).
+struct NarrowingOptions {
+  std::size_t enough_body = 16;     // candidates for kBody
+  std::size_t enough_header = 256;  // candidates for the header fields
+  // A run is looked up only while its terms x this < the candidates so far: reading one term's
+  // posting list costs about as much as checking this many candidates on their text (a body
+  // from the text cache; a header field from the header cache, about a microsecond).
+  std::size_t checks_per_term_body = 1;
+  std::size_t checks_per_term_header = 16;
+};
+
 class SubstringNarrower {
  public:
   // A run must be in at most this many terms to narrow.
   static constexpr std::size_t kMaxTerms = 2000;
 
   // Never fails: the index is opened on first use (indexer/read_handle.h).
-  explicit SubstringNarrower(std::filesystem::path index_dir);
+  explicit SubstringNarrower(std::filesystem::path index_dir, NarrowingOptions options = {});
   ~SubstringNarrower();
   SubstringNarrower(const SubstringNarrower&) = delete;
   SubstringNarrower& operator=(const SubstringNarrower&) = delete;

@@ -66,6 +66,9 @@ const std::vector<Text>& texts() {
   return t;
 }
 
+// Never stops looking up runs: the smallest candidate set the index gives.
+constexpr NarrowingOptions kExact{0, 0, 0, 0};
+
 class SubstringNarrowerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -94,8 +97,13 @@ class SubstringNarrowerTest : public ::testing::Test {
     return c ? std::move(*c) : std::nullopt;
   }
 
+  // Checks that a narrower with `options` keeps every candidate of the exact one, and that some
+  // needle gets more candidates (it stopped early).
+  void expect_superset_of_exact(NarrowingOptions options);
+
   TempDir dir_;
-  SubstringNarrower narrower_{dir_.path()};
+  // Never stops early, so that the tests see the smallest set the index gives.
+  SubstringNarrower narrower_{dir_.path(), kExact};
 };
 
 TEST_F(SubstringNarrowerTest, EverySubstringKeepsEveryMessageThatContainsIt) {
@@ -148,6 +156,49 @@ TEST_F(SubstringNarrowerTest, RareWordsNarrowToTheirMessages) {
   only("gr", {7});             // beside a non-ASCII letter
   only("english words", {8});  // beside CJK text
   only("fox", {1, 10});
+}
+
+// With the default options the lookup stops once the candidates are few: a superset of the
+// smallest set, still holding every message that contains the needle.
+TEST_F(SubstringNarrowerTest, StopsLookingUpRunsOnceCandidatesAreFew) {
+  expect_superset_of_exact(NarrowingOptions{4, 4, 0, 0});
+}
+
+// The cost rule (a run in T terms is read only while T x checks_per_term < candidates) also
+// keeps every message that contains the needle; with the default options too.
+TEST_F(SubstringNarrowerTest, SkipsRunsThatCostMoreThanCheckingTheCandidates) {
+  expect_superset_of_exact(NarrowingOptions{0, 0, 1, 1});
+  expect_superset_of_exact(NarrowingOptions{});
+}
+
+void SubstringNarrowerTest::expect_superset_of_exact(NarrowingOptions options) {
+  SubstringNarrower early(dir_.path(), options);
+  std::size_t wider = 0;
+  std::size_t checked = 0;
+  for (const Text& source : texts()) {
+    const std::string folded = source.folded();
+    for (std::size_t len = 3; len <= 12; ++len) {
+      for (std::size_t at = 0; at + len <= folded.size(); ++at) {
+        const std::string needle = folded.substr(at, len);
+        auto exact = narrower_.body_candidates(needle);
+        auto stopped = early.body_candidates(needle);
+        ASSERT_TRUE(exact.has_value() && stopped.has_value()) << needle;
+        if (!*exact || !*stopped) {
+          continue;
+        }
+        for (const Text& t : texts()) {
+          const MessageId id{t.id};
+          if ((*exact)->may_contain(id)) {
+            ++checked;
+            EXPECT_TRUE((*stopped)->may_contain(id)) << "\"" << needle << "\" lost " << t.id;
+          }
+          wider += (*stopped)->may_contain(id) && !(*exact)->may_contain(id) ? 1 : 0;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000U);
+  EXPECT_GT(wider, 0U);  // some needles did stop before their last run
 }
 
 // Definite matches: a message the index says surely contains a needle does contain it, for
@@ -271,7 +322,7 @@ TEST(SubstringNarrowerHeaders, EveryFieldValueIsCovered) {
     }
     ASSERT_TRUE(writer->write(items).has_value());
   }
-  SubstringNarrower narrower(dir.path());
+  SubstringNarrower narrower(dir.path(), kExact);
   auto field_of = [](const std::string& name) -> std::optional<TextField> {
     if (name == "Subject")
       return TextField::kSubject;
@@ -399,7 +450,7 @@ TEST(SubstringNarrowerHeaders, MessageIdCandidates) {
     items.back().parsed.headers = m.headers;
   }
   write_index(dir.path(), items);
-  SubstringNarrower narrower(dir.path());
+  SubstringNarrower narrower(dir.path(), kExact);
   std::size_t checked = 0;
   for (const Msg& source : msgs) {
     for (const mime::Header& h : source.headers) {
