@@ -104,8 +104,8 @@ struct TermsFound {
   std::vector<std::pair<const Dictionary*, std::string_view>> terms;
 };
 
-std::optional<TermsFound> terms_containing(const Snapshot& s, TextField field,
-                                           std::string_view run, std::size_t limit) {
+std::optional<TermsFound> terms_containing(const Snapshot& s, TextField field, std::string_view run,
+                                           std::size_t limit) {
   TermsFound out;
   for (const Dictionary& d : s.fields) {
     if (d.field != field || run.empty()) {
