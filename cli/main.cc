@@ -63,6 +63,12 @@ int main(int argc, char** argv) {
                    "seconds an IMAP client may stay silent before it is logged out")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd_serve
+      ->add_option("--imap-fetch-threads", serve.imap_fetch_threads,
+                   "threads that read, decompress and verify the bodies of an IMAP FETCH of "
+                   "several messages ahead of the connection (0: the connection's own thread)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 16));
   cmd_serve->add_flag("--imap-store-ok", serve.imap_store_ok,
                       "IMAP STORE answers OK without changing anything (for fetchmail), "
                       "instead of NO [CANNOT]");

@@ -195,8 +195,7 @@ int run_serve(const ServeOptions& options) {
     writer = std::make_unique<index::IndexWriter>(std::move(*w));
     index::QueueConsumerOptions qo;
     qo.batch_size = options.index_batch;
-    consumer =
-        std::make_unique<index::QueueConsumer>(*s.pool, *s.archive, *writer, *s.workers, qo);
+    consumer = std::make_unique<index::QueueConsumer>(*s.pool, *s.archive, *writer, *s.workers, qo);
     indexer_thread = std::thread([&] { consumer->run(stop_indexer); });
     spdlog::info("indexer running (index in {})", index_dir.string());
   }
@@ -264,6 +263,7 @@ int run_serve(const ServeOptions& options) {
     io.max_connections = options.imap_max_connections;
     io.idle_timeout = std::chrono::seconds{options.imap_idle_timeout_seconds};
     io.store_ok = options.imap_store_ok;
+    io.fetch_threads = options.imap_fetch_threads;
     io.idle_poll_interval = std::chrono::milliseconds{options.imap_idle_poll_ms};
     io.failed_login_delay = std::chrono::milliseconds{options.imap_failed_login_delay_ms};
     io.login.max_connections_per_user = options.imap_max_connections_per_user;

@@ -29,7 +29,8 @@ struct ServeOptions {
   std::size_t imap_max_connections = 200;
   std::uint32_t imap_idle_timeout_seconds = 30 * 60;
   bool imap_store_ok = false;  // IMAP STORE answers OK without effect instead of NO [CANNOT]
-  std::string imap_tls_cert;  // empty (with imap_tls_key): <data-dir>/tls/, self-signed
+  std::size_t imap_fetch_threads = 2;  // per FETCH of several bodies; 0: the session reads
+  std::string imap_tls_cert;           // empty (with imap_tls_key): <data-dir>/tls/, self-signed
   std::string imap_tls_key;
   std::string imap_plaintext_auth = "auto";
   std::size_t imap_max_connections_per_user = 20;

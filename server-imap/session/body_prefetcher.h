@@ -1,21 +1,26 @@
-// Reads the bodies of a multi-message FETCH ahead of the session on one thread of its own, in
-// order, so that reading, decompressing and verifying message N+1 (Archive::read_raw: zstd and
-// SHA-256, most of FETCH's CPU) overlaps writing message N to the client. Memory is bounded: the
-// reader waits while more than `max_bytes` of bodies are queued (always at least one).
+// Reads the bodies of a multi-message FETCH ahead of the session on threads of its own, so that
+// reading, decompressing and verifying the next messages (Archive::read_raw: zstd and SHA-256,
+// most of FETCH's CPU) overlaps writing message N to the client, and, with two or more readers,
+// uses more than one core for it. Readers claim positions in order (0, 1, 2, ...) and take()
+// hands the bodies out in that order whatever order they finish in. Memory is bounded: a reader
+// does not claim another position while more than `max_bytes` of bodies wait to be taken
+// (a position being read is always finished, so the session's next body always comes).
 //
 // Bodies are only read into memory ahead; the session still writes each message's audit row
-// before serving it. The reader stops after the first error (the session stops there too) or
-// when the prefetcher is destroyed (which joins the thread: the reader callable must stay valid
-// until then). take() is for one consumer thread, in order.
+// before serving it. After the first error no further position is claimed: take() returns the
+// bodies before it, then the error (the session stops there). The destructor stops the readers
+// and joins them (the reader callable must stay valid until then; it is called concurrently
+// from `readers` threads). take() is for one consumer thread.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/base/result.h"
 
@@ -23,10 +28,10 @@ namespace mailvault::imapd {
 
 class BodyPrefetcher {
  public:
-  // Called on the prefetcher's thread for positions 0 .. count-1, in order.
+  // Called on the prefetcher's threads for positions 0 .. count-1, each once.
   using Reader = std::function<Result<std::string>(std::size_t pos)>;
 
-  BodyPrefetcher(std::size_t count, Reader read, std::size_t max_bytes);
+  BodyPrefetcher(std::size_t count, Reader read, std::size_t max_bytes, std::size_t readers = 1);
   ~BodyPrefetcher();
   BodyPrefetcher(const BodyPrefetcher&) = delete;
   BodyPrefetcher& operator=(const BodyPrefetcher&) = delete;
@@ -43,10 +48,13 @@ class BodyPrefetcher {
   const std::size_t max_bytes_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Result<std::string>> ready_;
-  std::size_t queued_bytes_ = 0;
+  std::map<std::size_t, Result<std::string>> ready_;  // by position
+  std::size_t next_claim_ = 0;                        // the next position a reader takes on
+  std::size_t next_take_ = 0;                         // the next position take() returns
+  std::size_t queued_bytes_ = 0;                      // of the bodies in ready_
+  bool failed_ = false;                               // a read failed: claim nothing more
   bool stop_ = false;
-  std::thread thread_;  // last: started when everything above is ready
+  std::vector<std::thread> threads_;  // last: started when everything above is ready
 };
 
 }  // namespace mailvault::imapd

@@ -262,6 +262,7 @@ struct Server::Impl {
     };
     so.limits = options.limits;
     so.store_ok = options.store_ok;
+    so.fetch_threads = options.fetch_threads;
     return so;
   }
 

@@ -64,8 +64,9 @@ struct ServerOptions {
   std::chrono::milliseconds tls_handshake_timeout{30'000};
   std::chrono::milliseconds failed_login_delay{2000};
   PlaintextAuth plaintext_auth = PlaintextAuth::kAuto;
-  LoginLimits login;      // login.base_delay is set from failed_login_delay
-  bool store_ok = false;  // SessionOptions::store_ok
+  LoginLimits login;              // login.base_delay is set from failed_login_delay
+  bool store_ok = false;          // SessionOptions::store_ok
+  std::size_t fetch_threads = 2;  // SessionOptions::fetch_threads
   Limits limits;
 };
 

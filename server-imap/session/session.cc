@@ -727,17 +727,17 @@ void Session::cmd_fetch(const Command& c) {
   // Bodies are audited before they are served, kAuditChunk messages per database commit.
   constexpr std::size_t kAuditChunk = 256;
   std::size_t audited_until = 0;  // position in `indexes` up to which reads are recorded
-  // Several bodies: read (decompress, verify) ahead on a second thread while this one writes.
+  // Several bodies: read (decompress, verify) ahead on other threads while this one writes.
   constexpr std::size_t kPrefetchBytes = std::size_t{16} << 20;
   std::optional<BodyPrefetcher> prefetch;
-  if (body && indexes.size() > 1 && backend_.reads_concurrently()) {
+  if (body && indexes.size() > 1 && backend_.reads_concurrently() && options_.fetch_threads > 0) {
     prefetch.emplace(
         indexes.size(),
         [&](std::size_t pos) {
           return backend_.read_audited_message(sel.viewer, sel.mailbox,
                                                sel.mailbox.messages[indexes[pos]]);
         },
-        kPrefetchBytes);
+        kPrefetchBytes, options_.fetch_threads);
   }
   for (std::size_t pos = 0; pos < indexes.size(); ++pos) {
     const std::size_t index = indexes[pos];

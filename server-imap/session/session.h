@@ -162,6 +162,9 @@ struct SessionOptions {
   // STORE answers OK without changing anything (clients such as fetchmail insist on marking
   // messages seen); otherwise NO [CANNOT] like every other write.
   bool store_ok = false;
+  // Threads that read (decompress, verify) the bodies of a multi-message FETCH ahead of the
+  // session (body_prefetcher.h), when the backend reads_concurrently(); 0: the session reads.
+  std::size_t fetch_threads = 2;
   Limits limits;
 };
 
