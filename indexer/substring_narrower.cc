@@ -93,22 +93,21 @@ Snapshot take_snapshot(Xapian::Database& db) {
   return s;
 }
 
-// The terms (without prefix, views into the snapshot) of `field` that contain `run`, each with
-// its dictionary's prefix; nullopt when more than `limit`. memmem (glibc: two-way, with a fast
-// path for short needles) is several times faster here than string_view::find's memchr+memcmp
-// loop, which stops at every byte equal to the run's first letter.
 // Runs in at most this many terms have their posting lists read first.
 constexpr std::size_t kFewTerms = 64;
 
-struct TermsFound {
-  std::vector<std::pair<const Dictionary*, std::string_view>> terms;
-};
+// Terms as views into the snapshot (without prefix), each with its dictionary (for the prefix).
+using TermsFound = std::vector<std::pair<const Dictionary*, std::string_view>>;
 
+// The terms of `field` that contain `run` (never empty: ascii_runs); nullopt when more than
+// `limit`. memmem (glibc: two-way, with a fast path for short needles) is several times faster
+// here than string_view::find's memchr+memcmp loop, which stops at every byte equal to the
+// run's first letter.
 std::optional<TermsFound> terms_containing(const Snapshot& s, TextField field, std::string_view run,
                                            std::size_t limit) {
   TermsFound out;
   for (const Dictionary& d : s.fields) {
-    if (d.field != field || run.empty()) {
+    if (d.field != field) {
       continue;
     }
     const char* const begin = d.terms.data();
@@ -129,10 +128,10 @@ std::optional<TermsFound> terms_containing(const Snapshot& s, TextField field, s
       if (line_end == nullptr) {
         line_end = end;
       }
-      if (out.terms.size() >= limit) {
+      if (out.size() >= limit) {
         return std::nullopt;
       }
-      out.terms.emplace_back(&d, std::string_view(line, static_cast<std::size_t>(line_end - line)));
+      out.emplace_back(&d, std::string_view(line, static_cast<std::size_t>(line_end - line)));
       at = line_end + 1;
     }
   }
@@ -255,11 +254,9 @@ struct SubstringNarrower::Impl {
       }
     }
     std::stable_sort(few.begin(), few.end(), [](const auto& a, const auto& b) {
-      return a.second.terms.size() < b.second.terms.size();
+      return a.second.size() < b.second.size();
     });
     std::optional<std::vector<Xapian::docid>> result;  // sorted docids
-    std::string term;
-    // Narrows `result` by one run's terms; true once the candidates are few enough.
     const std::size_t checks_per_term =
         field == TextField::kBody ? options.checks_per_term_body : options.checks_per_term_header;
     // Whether reading `terms` posting lists can pay: checking every candidate left costs less
@@ -267,9 +264,11 @@ struct SubstringNarrower::Impl {
     auto worth_reading = [&](std::size_t terms) {
       return !result || terms * checks_per_term < result->size();
     };
+    // Narrows `result` by one run's terms; true once the candidates are few enough.
+    std::string term;
     auto narrow_by = [&](const TermsFound& found) {
       std::vector<Xapian::docid> docs;
-      for (const auto& [dictionary, suffix] : found.terms) {
+      for (const auto& [dictionary, suffix] : found) {
         term.assign(dictionary->prefix).append(suffix);
         add_postings(db, term, docs);
       }
@@ -296,7 +295,7 @@ struct SubstringNarrower::Impl {
     };
     bool done = false;
     for (const auto& entry : few) {
-      if (!worth_reading(entry.second.terms.size())) {
+      if (!worth_reading(entry.second.size())) {
         break;  // the rest are in as many terms or more
       }
       if ((done = narrow_by(entry.second))) {
@@ -305,7 +304,7 @@ struct SubstringNarrower::Impl {
     }
     for (std::size_t i = 0; !done && i < many.size() && worth_reading(kFewTerms + 1); ++i) {
       const auto found = terms_containing(*snapshot, field, many[i], kMaxTerms);
-      if (found && worth_reading(found->terms.size())) {
+      if (found && worth_reading(found->size())) {
         done = narrow_by(*found);
       }
     }

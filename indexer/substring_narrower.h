@@ -95,8 +95,8 @@ class SubstringCandidates {
 // What a needle is searched in (kMessageId: the Message-ID header fields).
 enum class TextField : std::uint8_t { kBody, kSubject, kFrom, kTo, kCc, kBcc, kMessageId };
 
-// When to stop looking up runs (see "Runs are looked up longest first" above); 0: never stop
-// early (the smallest candidate set the index can give).
+// When to stop looking up runs (see "Order" above). All 0: never stop early (the smallest
+// candidate set the index can give).
 struct NarrowingOptions {
   std::size_t enough_body = 16;     // candidates for kBody
   std::size_t enough_header = 256;  // candidates for the header fields

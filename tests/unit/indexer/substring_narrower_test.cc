@@ -158,8 +158,8 @@ TEST_F(SubstringNarrowerTest, RareWordsNarrowToTheirMessages) {
   only("fox", {1, 10});
 }
 
-// With the default options the lookup stops once the candidates are few: a superset of the
-// smallest set, still holding every message that contains the needle.
+// With `enough` set, the lookup stops once the candidates are few: a superset of the smallest
+// set, still holding every message that contains the needle.
 TEST_F(SubstringNarrowerTest, StopsLookingUpRunsOnceCandidatesAreFew) {
   expect_superset_of_exact(NarrowingOptions{4, 4, 0, 0});
 }
