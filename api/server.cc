@@ -136,7 +136,8 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
             Finish(to_status(raw.error()));
             return;
           }
-          data_ = std::move(*raw);
+          body_ = std::move(*raw);
+          data_ = *body_;
           next();
         });
       }
@@ -161,14 +162,15 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
         if (offset_ == 0)
           chunk_.set_total_size(data_.size());
         const std::size_t n = std::min(kChunkSize, data_.size() - offset_);
-        chunk_.set_data(data_.substr(offset_, n));
+        chunk_.set_data(data_.data() + offset_, n);
         offset_ += n;
         if (n == 0)
           offset_ = 1;  // empty message: one empty chunk, then finish
         StartWrite(&chunk_);
       }
 
-      std::string data_;
+      Archive::Body body_;     // keeps data_ alive
+      std::string_view data_;  // the message
       std::size_t offset_ = 0;
       pb::RawChunk chunk_;
     };
@@ -365,12 +367,12 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
     if (rows->empty()) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no message with id {}", req.id())};
     }
-    auto raw = archive_.read_raw(id);
+    auto raw = archive_.read_body(id);
     if (!raw)
       return to_status(raw.error());
     if (auto st = archive_.audit(who->name, "get_message", id); !st)
       return to_status(st.error());
-    const auto parsed = mime::parse_message(*raw);
+    const auto parsed = mime::parse_message(**raw);
     fill_summary(rows->front(), resp->mutable_summary());
     for (const auto& h : parsed.headers) {
       auto* out = resp->add_headers();
@@ -402,8 +404,8 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
     return grpc::Status::OK;
   }
 
-  Result<std::string> load_raw(grpc::CallbackServerContext* ctx,
-                               const pb::GetRawMessageRequest& req) {
+  Result<Archive::Body> load_raw(grpc::CallbackServerContext* ctx,
+                                 const pb::GetRawMessageRequest& req) {
     auto who = auth_.check(ctx);
     if (!who)
       return who.error();
@@ -416,7 +418,7 @@ class ArchiveServiceImpl final : public pb::ArchiveService::CallbackService {
         return make_error(Code::kNotFound, fmt::format("no message with sha256 {}", req.sha256()));
       id = **found;
     }
-    auto raw = archive_.read_raw(id);
+    auto raw = archive_.read_body(id);
     if (!raw)
       return raw.error();
     if (auto st = archive_.audit(who->name, "get_raw_message", id); !st)

@@ -63,6 +63,13 @@ int main(int argc, char** argv) {
                    "seconds an IMAP client may stay silent before it is logged out")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve.common.body_cache_mb = 256;
+  cmd_serve
+      ->add_option("--body-cache-mb", serve.common.body_cache_mb,
+                   "MiB of verified message bodies kept in memory for IMAP FETCH and "
+                   "GetRawMessage/GetMessage reads (0: read every body from the blob store)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
   cmd_serve
       ->add_option("--imap-fetch-threads", serve.imap_fetch_threads,
                    "threads that read, decompress and verify the bodies of an IMAP FETCH of "

@@ -73,6 +73,7 @@ Result<std::unique_ptr<Services>> open_services(const CommonServerOptions& optio
   s->workers = std::make_unique<ThreadPool>(cores, 4096);
   ArchiveOptions archive_options;
   archive_options.max_message_size = options.max_message_size;
+  archive_options.body_cache_bytes = options.body_cache_mb << 20;
   s->archive = std::make_unique<Archive>(*s->pool, *s->blobs, s->workers.get(), archive_options);
   return s;
 }

@@ -19,6 +19,7 @@ struct CommonServerOptions {
   std::string database_url;
   std::size_t db_connections = 16;
   std::uint64_t max_message_size = 256ull << 20;
+  std::size_t body_cache_mb = 0;  // ArchiveOptions::body_cache_bytes in MiB (serve: 256)
 };
 
 struct ServeOptions {

@@ -78,7 +78,11 @@ nlohmann::json message_addresses(const mime::ParsedMessage& m) {
 }  // namespace
 
 Archive::Archive(pg::Pool& pool, BlobStore& blobs, ThreadPool* workers, ArchiveOptions options)
-    : pool_(pool), blobs_(blobs), workers_(workers), options_(options) {}
+    : pool_(pool),
+      blobs_(blobs),
+      workers_(workers),
+      options_(options),
+      bodies_(options.body_cache_bytes) {}
 
 Result<StoreOutcome> Archive::store(std::string_view raw, const Placement& placement) {
   auto batch = store_batch({StoreItem{raw, placement}});
@@ -552,11 +556,21 @@ Result<std::string> Archive::read_raw(MessageId id) {
   if (!raw)
     return raw.error();
   if (crypto::to_hex(crypto::sha256(*raw)) != *sha) {
-    return make_error(Code::kDataLoss,
-                      fmt::format("message {}: stored bytes no longer match their SHA-256 {}",
-                                  to_int(id), *sha));
+    return make_error(
+        Code::kDataLoss,
+        fmt::format("message {}: stored bytes no longer match their SHA-256 {}", to_int(id), *sha));
   }
   return raw;
+}
+
+Result<Archive::Body> Archive::read_body(MessageId id) {
+  if (auto hit = bodies_.find(id))
+    return hit;
+  auto raw = read_raw(id);
+  if (!raw)
+    return raw.error();
+  const std::size_t size = raw->size();
+  return bodies_.put(id, std::make_shared<const std::string>(std::move(*raw)), size);
 }
 
 Result<mime::ParsedMessage> Archive::search_text(const MessageMeta& meta) {

@@ -11,7 +11,9 @@
 // after it loses nothing (the queue holds what is not indexed yet).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,6 +23,7 @@
 
 #include "core/archive/message_meta.h"
 #include "core/base/ids.h"
+#include "core/base/lru_cache.h"
 #include "core/base/result.h"
 #include "core/base/thread_pool.h"
 #include "core/blob/blob_store.h"
@@ -110,6 +113,8 @@ struct MessageRow {
 
 struct ArchiveOptions {
   std::uint64_t max_message_size = 256ull << 20;
+  // Bytes of verified message bodies read_body() keeps in memory (0: none).
+  std::size_t body_cache_bytes = 0;
 };
 
 struct ArchiveStats {
@@ -145,8 +150,14 @@ class Archive {
   Result<std::vector<Result<StoreOutcome>>> commit_batch(PreparedBatch&& batch,
                                                          const Checkpoint* checkpoint = nullptr);
 
-  // The exact bytes; kDataLoss if the blob no longer hashes to its SHA-256. Thread-safe.
+  // The exact bytes, read from the blob store; kDataLoss if the blob no longer hashes to its
+  // SHA-256. Thread-safe.
   Result<std::string> read_raw(MessageId id);
+  // The same bytes, shared: from the body cache (bytes read_raw verified earlier; archived
+  // messages never change), else read_raw's, then kept in the cache (ArchiveOptions::
+  // body_cache_bytes, least recently used out first). Thread-safe.
+  using Body = std::shared_ptr<const std::string>;
+  Result<Body> read_body(MessageId id);
   Result<std::optional<MessageId>> find_by_sha256(std::string_view sha256_hex);
   Result<MessageMeta> meta(MessageId id);
   // Metadata of several messages in one query; ids not found are left out.
@@ -187,6 +198,7 @@ class Archive {
   std::int64_t sha_cache_max_id_ = 0;
   ThreadPool* workers_;
   ArchiveOptions options_;
+  ByteLruCache<std::string> bodies_;
 };
 
 }  // namespace mailvault

@@ -31,9 +31,9 @@ Result<MailboxGrowth> ArchiveBackend::newer(const Viewer& viewer, const Snapshot
   return SessionBackend::newer(viewer, current);
 }
 
-Result<std::string> ArchiveBackend::read_message(const Viewer& viewer, const Snapshot& mailbox,
-                                                 const MessageEntry& message) {
-  auto raw = archive_.read_raw(message.id);
+Result<MessageBytes> ArchiveBackend::read_message(const Viewer& viewer, const Snapshot& mailbox,
+                                                  const MessageEntry& message) {
+  auto raw = archive_.read_body(message.id);
   if (!raw)
     return raw.error();
   if (auto st = archive_.audit(viewer.name, "imap_fetch", message.id,
@@ -52,10 +52,10 @@ Status ArchiveBackend::audit_reads(const Viewer& viewer, const Snapshot& mailbox
   return archive_.audit_many(viewer.name, "imap_fetch", entries);
 }
 
-Result<std::string> ArchiveBackend::read_audited_message(const Viewer& /*viewer*/,
-                                                         const Snapshot& /*mailbox*/,
-                                                         const MessageEntry& message) {
-  return archive_.read_raw(message.id);
+Result<MessageBytes> ArchiveBackend::read_audited_message(const Viewer& /*viewer*/,
+                                                          const Snapshot& /*mailbox*/,
+                                                          const MessageEntry& message) {
+  return archive_.read_body(message.id);
 }
 
 Result<std::shared_ptr<const SearchableMessage>> ArchiveBackend::searchable(

@@ -1,6 +1,7 @@
 // The SessionBackend of a running server: users from UserStore (argon2id), mailboxes from
-// MailboxStore, message bytes from Archive::read_raw (SHA-256 verified) with one audit_log row
-// per message read (action "imap_fetch", actor = user name, detail = mailbox and UID); SEARCH
+// MailboxStore, message bytes from Archive::read_body (SHA-256 verified, or from the archive's
+// cache of verified bodies) with one audit_log row per message read (action "imap_fetch",
+// actor = user name, detail = mailbox and UID); SEARCH
 // texts from Archive::search_text (the sidecar), folded and kept in one server-wide TextCache
 // (and their header halves in a second, compact one);
 // BODY candidates from the index (index::SubstringNarrower).
@@ -44,12 +45,12 @@ class ArchiveBackend final : public SessionBackend {
   // One imap_fetch row per message, in one transaction.
   Status audit_reads(const Viewer& viewer, const Snapshot& mailbox,
                      const std::vector<const MessageEntry*>& messages) override;
-  Result<std::string> read_audited_message(const Viewer& viewer, const Snapshot& mailbox,
-                                           const MessageEntry& message) override;
-  Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
-                                   const MessageEntry& message) override;
+  Result<MessageBytes> read_audited_message(const Viewer& viewer, const Snapshot& mailbox,
+                                            const MessageEntry& message) override;
+  Result<MessageBytes> read_message(const Viewer& viewer, const Snapshot& mailbox,
+                                    const MessageEntry& message) override;
 
-  // Archive::read_raw is thread-safe.
+  // Archive::read_body is thread-safe.
   [[nodiscard]] bool reads_concurrently() const override { return true; }
 
   // One cheap query (MailboxStore::uidnext) while nothing arrived; the whole view is re-read

@@ -19,7 +19,7 @@ BodyPrefetcher::~BodyPrefetcher() {
     const std::lock_guard lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  readers_cv_.notify_all();
   for (std::thread& t : threads_)
     t.join();
 }
@@ -31,34 +31,54 @@ void BodyPrefetcher::run() {
       std::unique_lock lock(mu_);
       // Nothing waiting to be taken means the session waits for (or is about to claim) the
       // next position: always go on then, whatever the bound.
-      cv_.wait(lock, [&] { return stop_ || ready_.empty() || queued_bytes_ < max_bytes_; });
+      const auto may_claim = [&] {
+        return stop_ || ready_.empty() || queued_bytes_ < max_bytes_;
+      };
+      if (!may_claim()) {
+        ++readers_waiting_;
+        readers_cv_.wait(lock, may_claim);
+        --readers_waiting_;
+      }
       if (stop_ || failed_ || next_claim_ >= count_)
         return;
       pos = next_claim_++;
     }
-    Result<std::string> body = read_(pos);
+    Result<Body> body = read_(pos);
     const bool failed = !body.has_value();
+    bool wake_session = false;
     {
       const std::lock_guard lock(mu_);
-      queued_bytes_ += failed ? 0 : body->size();
+      queued_bytes_ += failed ? 0 : (*body)->size();
       ready_.emplace(pos, std::move(body));
       failed_ = failed_ || failed;
+      wake_session = session_waiting_ && pos == next_take_;
     }
-    cv_.notify_all();
+    // Wake-ups cost a context switch each: only the one the session is waiting for.
+    if (wake_session)
+      session_cv_.notify_one();
     if (failed)
       return;
   }
 }
 
-Result<std::string> BodyPrefetcher::take() {
+Result<BodyPrefetcher::Body> BodyPrefetcher::take() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return ready_.count(next_take_) != 0; });
+  if (ready_.count(next_take_) == 0) {
+    session_waiting_ = true;
+    session_cv_.wait(lock, [&] { return ready_.count(next_take_) != 0; });
+    session_waiting_ = false;
+  }
   auto node = ready_.extract(next_take_);
   ++next_take_;
-  Result<std::string> body = std::move(node.mapped());
-  queued_bytes_ -= body.has_value() ? body->size() : 0;
+  Result<Body> body = std::move(node.mapped());
+  queued_bytes_ -= body.has_value() ? (*body)->size() : 0;
+  // Readers held back by the bound go on once half of it is free (or nothing is left), not
+  // after every body taken: one wake-up per several bodies.
+  const bool wake_readers =
+      readers_waiting_ > 0 && (ready_.empty() || queued_bytes_ <= max_bytes_ / 2);
   lock.unlock();
-  cv_.notify_all();
+  if (wake_readers)
+    readers_cv_.notify_all();
   return body;
 }
 

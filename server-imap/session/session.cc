@@ -742,7 +742,8 @@ void Session::cmd_fetch(const Command& c) {
   for (std::size_t pos = 0; pos < indexes.size(); ++pos) {
     const std::size_t index = indexes[pos];
     const MessageEntry& m = sel.mailbox.messages[index];
-    std::string raw;
+    MessageBytes bytes;  // keeps `raw` alive
+    std::string_view raw;
     if (body && pos >= audited_until) {
       std::vector<const MessageEntry*> chunk;
       for (std::size_t k = pos; k < indexes.size() && k < pos + kAuditChunk; ++k)
@@ -764,7 +765,8 @@ void Session::cmd_fetch(const Command& c) {
         no(c.tag, code_for(r.error()), "cannot read a message now");
         return;
       }
-      raw = std::move(*r);
+      bytes = std::move(*r);
+      raw = *bytes;
     }
     MimeStructure mime;
     if (structure)

@@ -73,6 +73,9 @@
 
 namespace mailvault::imapd {
 
+// The exact archived bytes of a message, shared (they may also sit in the archive's body cache).
+using MessageBytes = std::shared_ptr<const std::string>;
+
 struct MailboxGrowth {
   std::vector<MessageEntry> added;  // UIDs ascending, all above the snapshot's highest
   std::uint32_t uidnext = 0;
@@ -90,13 +93,13 @@ class SessionBackend {
   virtual Result<std::optional<Snapshot>> open(const Viewer& viewer, std::string_view name) = 0;
   // The exact archived bytes of one message of the snapshot, recorded in the audit log (every
   // read of mail is audited); fails rather than serve unaudited bytes.
-  virtual Result<std::string> read_message(const Viewer& viewer, const Snapshot& mailbox,
-                                           const MessageEntry& message) = 0;
+  virtual Result<MessageBytes> read_message(const Viewer& viewer, const Snapshot& mailbox,
+                                            const MessageEntry& message) = 0;
 
   // The same for a message whose read audit_reads() has already recorded: no audit row of its
   // own. Default: read_message (which audits).
-  virtual Result<std::string> read_audited_message(const Viewer& viewer, const Snapshot& mailbox,
-                                                   const MessageEntry& message) {
+  virtual Result<MessageBytes> read_audited_message(const Viewer& viewer, const Snapshot& mailbox,
+                                                    const MessageEntry& message) {
     return read_message(viewer, mailbox, message);
   }
 

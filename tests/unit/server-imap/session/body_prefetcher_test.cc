@@ -6,13 +6,19 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 
 namespace mailvault::imapd {
 namespace {
+
+BodyPrefetcher::Body body_of(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
 
 class BodyPrefetcherTest : public ::testing::TestWithParam<std::size_t> {
  protected:
@@ -22,17 +28,17 @@ class BodyPrefetcherTest : public ::testing::TestWithParam<std::size_t> {
 TEST_P(BodyPrefetcherTest, BodiesComeInOrder) {
   BodyPrefetcher p(
       500,
-      [](std::size_t pos) -> Result<std::string> {
+      [](std::size_t pos) -> Result<BodyPrefetcher::Body> {
         // Uneven read times, so that several readers finish out of order.
         if (pos % 7 == 0)
           std::this_thread::sleep_for(std::chrono::microseconds(200));
-        return std::string(pos % 97, 'x') + std::to_string(pos);
+        return body_of(std::string(pos % 97, 'x') + std::to_string(pos));
       },
       1000, readers());
   for (std::size_t pos = 0; pos < 500; ++pos) {
     auto body = p.take();
     ASSERT_TRUE(body.has_value());
-    EXPECT_EQ(*body, std::string(pos % 97, 'x') + std::to_string(pos));
+    EXPECT_EQ(**body, std::string(pos % 97, 'x') + std::to_string(pos));
   }
 }
 
@@ -41,11 +47,11 @@ TEST_P(BodyPrefetcherTest, TheFirstErrorEndsTheReading) {
   {
     BodyPrefetcher p(
         1000,
-        [&](std::size_t pos) -> Result<std::string> {
+        [&](std::size_t pos) -> Result<BodyPrefetcher::Body> {
           ++calls;
           if (pos == 3)
             return make_error(Code::kDataLoss, "blob damaged");
-          return std::string(100000, 'o');
+          return body_of(std::string(100000, 'o'));
         },
         1 << 20, readers());  // about 10 bodies ahead at most
     for (int i = 0; i < 3; ++i)
@@ -69,9 +75,9 @@ TEST_P(BodyPrefetcherTest, StaysWithinItsByteBound) {
   std::atomic<std::size_t> read{0};
   BodyPrefetcher p(
       50,
-      [&](std::size_t) -> Result<std::string> {
+      [&](std::size_t) -> Result<BodyPrefetcher::Body> {
         ++read;
-        return std::string(100, 'a');
+        return body_of(std::string(100, 'a'));
       },
       250, readers());  // no claim while 250 bytes or more wait: 3 bodies, +1 per other reader
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -86,9 +92,9 @@ TEST_P(BodyPrefetcherTest, DestroyedEarlyStopsTheReaders) {
   {
     BodyPrefetcher p(
         1000000,
-        [&](std::size_t) -> Result<std::string> {
+        [&](std::size_t) -> Result<BodyPrefetcher::Body> {
           ++read;
-          return std::string(1000, 'b');
+          return body_of(std::string(1000, 'b'));
         },
         10000, readers());
     EXPECT_TRUE(p.take().has_value());

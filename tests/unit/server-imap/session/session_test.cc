@@ -47,10 +47,10 @@ class FakeBackend : public SessionBackend {
     return std::optional<Snapshot>{std::move(s)};
   }
 
-  Result<std::string> read_message(const Viewer& viewer, const Snapshot& /*mailbox*/,
-                                   const MessageEntry& message) override {
+  Result<MessageBytes> read_message(const Viewer& viewer, const Snapshot& /*mailbox*/,
+                                    const MessageEntry& message) override {
     reads.emplace_back(viewer.name, to_int(message.id));
-    return to_int(message.id) == 3 ? kMsg1 : kMsg2;
+    return std::make_shared<const std::string>(to_int(message.id) == 3 ? kMsg1 : kMsg2);
   }
 
   std::vector<std::pair<std::string, std::int64_t>> reads;

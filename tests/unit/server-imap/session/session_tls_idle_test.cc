@@ -36,9 +36,10 @@ class GrowingBackend : public SessionBackend {
     return std::optional<Snapshot>{std::move(s)};
   }
 
-  Result<std::string> read_message(const Viewer& /*viewer*/, const Snapshot& /*mailbox*/,
-                                   const MessageEntry& m) override {
-    return "Subject: " + std::to_string(to_int(m.uid)) + "\r\n\r\nbody\r\n";
+  Result<MessageBytes> read_message(const Viewer& /*viewer*/, const Snapshot& /*mailbox*/,
+                                    const MessageEntry& m) override {
+    return std::make_shared<const std::string>("Subject: " + std::to_string(to_int(m.uid)) +
+                                               "\r\n\r\nbody\r\n");
   }
 
   void add(std::uint32_t uid) {
