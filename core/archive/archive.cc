@@ -82,7 +82,7 @@ Archive::Archive(pg::Pool& pool, BlobStore& blobs, ThreadPool* workers, ArchiveO
       blobs_(blobs),
       workers_(workers),
       options_(options),
-      bodies_(options.body_cache_bytes) {}
+      bodies_(options.body_cache_bytes, ByteLruCache<std::string>::Admission::kSecondRequest) {}
 
 Result<StoreOutcome> Archive::store(std::string_view raw, const Placement& placement) {
   auto batch = store_batch({StoreItem{raw, placement}});

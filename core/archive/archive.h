@@ -154,8 +154,9 @@ class Archive {
   // SHA-256. Thread-safe.
   Result<std::string> read_raw(MessageId id);
   // The same bytes, shared: from the body cache (bytes read_raw verified earlier; archived
-  // messages never change), else read_raw's, then kept in the cache (ArchiveOptions::
-  // body_cache_bytes, least recently used out first). Thread-safe.
+  // messages never change), else read_raw's, kept in the cache from the second read of a
+  // message on (ArchiveOptions::body_cache_bytes, least recently used out first; a message
+  // read once costs no memory and pushes nothing out). Thread-safe.
   using Body = std::shared_ptr<const std::string>;
   Result<Body> read_body(MessageId id);
   Result<std::optional<MessageId>> find_by_sha256(std::string_view sha256_hex);

@@ -10,9 +10,10 @@ SHA-256 check can tell) and for one whose frame is cut short:
 * with the cache off (`--body-cache-mb 0`): GetRawMessage and GetMessage answer DATA_LOSS naming
   the SHA-256, IMAP `UID FETCH BODY.PEEK[]` answers NO, the untouched message is still served
   byte-identical, and once the file is put back the message reads again;
-* with the cache on: a message read (and so verified) before its file changed is still served
-  with its archived bytes, one never read before is DATA_LOSS, and after a restart (empty
-  cache) the changed file is DATA_LOSS again.
+* with the cache on: a message read (and so verified) twice before its file changed (the cache
+  keeps a body from its second read on) is still served with its archived bytes, one never
+  read before is DATA_LOSS, and after a restart (empty cache) the changed file is DATA_LOSS
+  again.
 """
 
 import imaplib
@@ -170,7 +171,8 @@ class BlobIntegrity(harness.MailvaultTestCase):
 
     def test_2_the_cache_holds_only_verified_bytes(self):
         self.start_server(cache_mb=16)
-        # Message 1 is read (verified, cached) before its file changes; message 2 is not.
+        # Message 1 is read twice (verified; cached on the second read) before its file changes;
+        # message 2 is not read.
         with self.server.client() as c:
             self.assertEqual(c.get_raw(self.ids[1]), message(1))
         self.assertEqual(self.imap_fetch(1), ("OK", message(1)))

@@ -1,5 +1,6 @@
 // ByteLruCache: byte-bounded, least recently used out first, a value too large for the bound is
-// handed back but not kept, the first value stored for an id wins, and concurrent use is safe.
+// handed back but not kept, the first value stored for an id wins, second-request admission
+// keeps only what is put twice (within the ids it remembers), and concurrent use is safe.
 #include "core/base/lru_cache.h"
 
 #include <cstddef>
@@ -67,6 +68,36 @@ TEST(ByteLruCacheTest, TheFirstValueStoredForAnIdWins) {
   EXPECT_EQ(second, first);
   EXPECT_EQ(*cache.find(MessageId{7}), "xxxxx");
   EXPECT_EQ(cache.bytes(), 5 + kOver);
+}
+
+TEST(ByteLruCacheTest, SecondRequestAdmissionKeepsOnlyValuesPutTwice) {
+  Cache cache(10 * (100 + kOver), Cache::Admission::kSecondRequest);
+  auto once = cache.put(MessageId{1}, text(100, 'a'), 100);
+  EXPECT_EQ(*once, std::string(100, 'a'));       // handed back...
+  EXPECT_EQ(cache.find(MessageId{1}), nullptr);  // ...not kept
+  EXPECT_EQ(cache.bytes(), 0U);
+  cache.put(MessageId{1}, text(100, 'a'), 100);
+  EXPECT_NE(cache.find(MessageId{1}), nullptr);
+
+  // A scan of ids read once pushes nothing out.
+  for (int id = 100; id < 200; ++id)
+    cache.put(MessageId{id}, text(100, 'b'), 100);
+  EXPECT_EQ(cache.size(), 1U);
+  EXPECT_NE(cache.find(MessageId{1}), nullptr);
+}
+
+TEST(ByteLruCacheTest, SecondRequestAdmissionForgetsTheOldestIds) {
+  // A 64 KiB cache remembers at least 64 ids (max_bytes / 4 KiB, at least 64).
+  Cache cache(std::size_t{64} << 10, Cache::Admission::kSecondRequest);
+  cache.put(MessageId{1}, text(10, 'a'), 10);
+  for (int id = 1000; id < 1064; ++id)  // 64 more: id 1 is the oldest and forgotten
+    cache.put(MessageId{id}, text(10, 'b'), 10);
+  cache.put(MessageId{1}, text(10, 'a'), 10);
+  EXPECT_EQ(cache.find(MessageId{1}), nullptr);  // a first request again
+  cache.put(MessageId{1063}, text(10, 'b'), 10);
+  EXPECT_NE(cache.find(MessageId{1063}), nullptr);  // remembered: admitted
+  cache.put(MessageId{1}, text(10, 'a'), 10);
+  EXPECT_NE(cache.find(MessageId{1}), nullptr);
 }
 
 TEST(ByteLruCacheTest, ConcurrentUseKeepsTheBound) {
