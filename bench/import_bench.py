@@ -10,7 +10,7 @@ in the issues were measured with), then for each run:
   * measures p50/p95 latency of 10 representative searches over gRPC,
 and runs `mu index` and `notmuch new` on the same Maildir. Prints medians over --runs.
 
-Usage: bench/import_bench.py [--n 10000] [--runs 3] [--work /tmp/mv-bench] [--no-peers]
+Usage: bench/import_bench.py [--n 10000] [--runs 3] [--work /tmp/mv-bench] [--no-peers] [--keep]
        [--mailvault build/release/cli/mailvault]
 """
 import argparse
@@ -97,7 +97,7 @@ def queries(manifest):
     ]
 
 
-def run_mailvault(binary, maildir, manifest, work, pb2, pb2_grpc):
+def run_mailvault(binary, maildir, manifest, work, pb2, pb2_grpc, keep=False):
     import grpc
     data = tempfile.mkdtemp(prefix="mv-bench-data-", dir=work)
     os.chmod(data, 0o755)
@@ -153,7 +153,10 @@ def run_mailvault(binary, maildir, manifest, work, pb2, pb2_grpc):
             server.wait(60)
         except subprocess.TimeoutExpired:
             server.kill()
-        shutil.rmtree(data, ignore_errors=True)
+        if keep:
+            print(f"data directory kept: {data}", flush=True)
+        else:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def timed_rss(cmd, env=None):
@@ -199,6 +202,8 @@ def main():
     ap.add_argument("--work", default="/tmp/mv-bench")
     ap.add_argument("--mailvault", default=os.path.join(ROOT, "build", "release", "cli", "mailvault"))
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--keep", action="store_true",
+                    help="leave each run's data directory (for profiling; `mailvault serve --data-dir`)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     os.chmod(a.work, 0o755)
@@ -207,7 +212,7 @@ def main():
     pb2, pb2_grpc = stubs(a.work)
     runs, mus, nms = [], [], []
     for i in range(a.runs):
-        r = run_mailvault(a.mailvault, maildir, manifest, a.work, pb2, pb2_grpc)
+        r = run_mailvault(a.mailvault, maildir, manifest, a.work, pb2, pb2_grpc, a.keep)
         runs.append(r)
         print(f"run {i + 1}: mailvault archived {r['messages']} in {r['archived_s']:.1f} s, "
               f"searchable at {r['searchable_s']:.1f} s", file=sys.stderr)
