@@ -10,6 +10,9 @@ SHA-256 check can tell) and for one whose frame is cut short:
 * with the cache off (`--body-cache-mb 0`): GetRawMessage and GetMessage answer DATA_LOSS naming
   the SHA-256, IMAP `UID FETCH BODY.PEEK[]` answers NO, the untouched message is still served
   byte-identical, and once the file is put back the message reads again;
+* a FETCH of all three through the read-ahead threads with the middle one changed: the message
+  before it is served byte-identical, the changed one and the one after it are not, the command
+  answers NO, and the connection goes on working;
 * with the cache on: a message read (and so verified) twice before its file changed (the cache
   keeps a body from its second read on) is still served with its archived bytes, one never
   read before is DATA_LOSS, and after a restart (empty cache) the changed file is DATA_LOSS
@@ -194,6 +197,46 @@ class BlobIntegrity(harness.MailvaultTestCase):
                 restore()
         with self.server.client() as c:
             self.assertEqual([c.get_raw(i) for i in self.ids], [message(n) for n in range(3)])
+
+    def test_3_a_fetch_of_many_stops_at_a_changed_blob(self):
+        # Several bodies are read ahead on the reader threads (--imap-fetch-threads, default 2):
+        # the messages before the changed one are served, the changed one and those after it
+        # are not, the command answers NO, and the connection goes on working.
+        self.start_server(cache_mb=0)
+        m = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=30)
+        try:
+            m.login("ida", PASSWORD)
+            m.select('"All Mail"', readonly=True)
+            uid_of = {}
+            for n in range(3):
+                typ, data = m.uid("SEARCH", "HEADER", "Message-ID", "integrity-%d@" % n)
+                self.assertEqual(typ, "OK")
+                uid_of[n] = int(data[0])
+            restore = self.replace_blob(1, zstd_raw_frame(message(1).upper()))
+            try:
+                m.send(b"f1 UID FETCH 1:* (UID BODY.PEEK[])\r\n")
+                served = {}
+                while True:
+                    line = m.readline()
+                    self.assertTrue(line, "connection closed during FETCH")
+                    if line.startswith(b"f1 "):
+                        status = line
+                        break
+                    lit = re.search(rb"\{(\d+)\}\r\n$", line)
+                    if lit:
+                        body = m.read(int(lit.group(1)))
+                        rest = m.readline()
+                        served[int(re.search(rb"UID (\d+)", line + rest).group(1))] = body
+            finally:
+                restore()
+            self.assertTrue(status.startswith(b"f1 NO"), status)
+            expected = {uid_of[n]: message(n) for n in range(3) if uid_of[n] < uid_of[1]}
+            self.assertEqual(served, expected)
+            typ, data = m.uid("FETCH", str(uid_of[2]), "(BODY.PEEK[])")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(next(part[1] for part in data if isinstance(part, tuple)), message(2))
+        finally:
+            m.logout()
 
 
 if __name__ == "__main__":
