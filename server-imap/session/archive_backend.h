@@ -1,10 +1,9 @@
 // The SessionBackend of a running server: users from UserStore (argon2id), mailboxes from
 // MailboxStore, message bytes from Archive::read_body (SHA-256 verified, or from the archive's
 // cache of verified bodies) with one audit_log row per message read (action "imap_fetch",
-// actor = user name, detail = mailbox and UID); SEARCH
-// texts from Archive::search_text (the sidecar), folded and kept in one server-wide TextCache
-// (and their header halves in a second, compact one);
-// BODY candidates from the index (index::SubstringNarrower).
+// actor = user name, detail = mailbox and UID); SEARCH texts from Archive::search_text (the
+// sidecar), folded and kept in one server-wide TextCache (and their header halves in a second,
+// compact one); BODY candidates from the index (index::SubstringNarrower).
 // Thread-safe (every member it uses is).
 #pragma once
 

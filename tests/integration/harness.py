@@ -364,6 +364,7 @@ class Server:
         # Without the api role there is no grpc.address to wait for: start() waits for the
         # "mailvault serving" log line instead (and leaves another server's address file alone).
         self.api = roles is None or "api" in roles.split(",")
+        self.imap = roles is None or "imap" in roles.split(",")
         self.database_url = database_url
         self.roles = roles
         self.extra_args = list(extra_args)
@@ -411,10 +412,13 @@ class Server:
         parent = os.path.dirname(os.path.abspath(self.data_dir))
         if parent.startswith("/tmp/"):
             os.chmod(parent, 0o755)
-        # A kill -9 leaves grpc.address behind; wait for the one this start writes.
-        if self.api:
+        # A kill -9 leaves the address files behind; wait for the ones this start writes.
+        stale = ([self.address_file] if self.api else []) + (
+            [os.path.join(self.data_dir, n) for n in ("imap.address", "imaps.address")]
+            if self.imap else [])
+        for path in stale:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.address_file)
+                os.unlink(path)
         Server._counter += 1
         self.starts += 1
         self.logfile = os.path.join(self.log_dir, "serve-%d-%d.log" % (os.getpid(), Server._counter))
@@ -450,6 +454,15 @@ class Server:
         if not self.address.startswith("127.0.0.1:"):
             raise ServerError("grpc.address is %r, expected 127.0.0.1:<port>" % self.address)
         return self
+
+    def listen_port(self, name="imap.address", timeout=None):
+        """The port of the address this server writes to <data-dir>/<name> once it listens
+        (imap.address, imaps.address); waits for the file. The address must be 127.0.0.1."""
+        path = os.path.join(self.data_dir, name)
+        addr = wait_for(lambda: _read_first_line(path), timeout or slow(60), what=name)
+        host, _, port = addr.rpartition(":")
+        assert host == "127.0.0.1", addr
+        return int(port)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None

@@ -82,17 +82,10 @@ class BlobIntegrity(harness.MailvaultTestCase):
     def start_server(cls, cache_mb):
         if cls.server:
             cls.server.stop()
-        try:
-            os.unlink(os.path.join(cls.data, "imap.address"))
-        except FileNotFoundError:
-            pass
         cls.server = harness.Server(cls.data, database_url=cls.dburl,
                                     extra_args=["--body-cache-mb", str(cache_mb)])
         cls.server.start()
-        path = os.path.join(cls.data, "imap.address")
-        addr = harness.wait_for(lambda: harness._read_first_line(path), harness.slow(60),
-                                what="imap.address")
-        cls.imap_port = int(addr.rpartition(":")[2])
+        cls.imap_port = cls.server.listen_port()
 
     def blob_path(self, n):
         sha = self.shas[n]

@@ -291,10 +291,7 @@ class FetchOracle(harness.MailvaultTestCase):
                                     extra_args=["--imap-listen", "127.0.0.1:0"])
         try:
             cls.server.start()
-            addr = harness.wait_for(
-                lambda: harness._read_first_line(os.path.join(cls.data, "imap.address")),
-                harness.slow(60), what="imap.address")
-            cls.mv_port = int(addr.rpartition(":")[2])
+            cls.mv_port = cls.server.listen_port()
             maildir = os.path.join(cls.tmp, "in", "maildir")
             for d in ("cur", "new", "tmp"):
                 os.makedirs(os.path.join(maildir, d))

@@ -149,10 +149,7 @@ class ImapHostileClients(harness.MailvaultTestCase):
                                                 "--imap-idle-timeout", str(IDLE_TIMEOUT)])
         try:
             cls.server.start()
-            path = os.path.join(cls.data, "imap.address")
-            addr = harness.wait_for(lambda: harness._read_first_line(path), harness.slow(60),
-                                    what="imap.address")
-            cls.imap_port = int(addr.rpartition(":")[2])
+            cls.imap_port = cls.server.listen_port()
             r = cls.server.cli("import", maildir, "--json", timeout=harness.slow(300))
             assert r.returncode == 0, r.describe()
             r = harness.run_cli(["user", "add", "audra", "--data-dir", cls.data, "--role",

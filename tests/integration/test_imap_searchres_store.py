@@ -59,10 +59,7 @@ class ImapSearchResStore(harness.MailvaultTestCase):
                                                 "--imap-store-ok"])
         try:
             cls.server.start()
-            path = os.path.join(cls.data, "imap.address")
-            addr = harness.wait_for(lambda: harness._read_first_line(path), harness.slow(60),
-                                    what="imap.address")
-            cls.imap_port = int(addr.rpartition(":")[2])
+            cls.imap_port = cls.server.listen_port()
             maildir = os.path.join(cls.tmp, "maildir")
             for d in ("cur", "new", "tmp"):
                 os.makedirs(os.path.join(maildir, d))

@@ -100,7 +100,7 @@ class ImapServer(harness.MailvaultTestCase):
                                                 "--imap-max-connections", "20"])
         try:
             cls.server.start()
-            cls.imap_port = cls._wait_imap_address()
+            cls.imap_port = cls.server.listen_port()
             cls._import_mail()
             cls._add_users()
         except Exception:
@@ -118,15 +118,6 @@ class ImapServer(harness.MailvaultTestCase):
         finally:
             cls.pg.cleanup()
             harness.remove_tree(cls.tmp)
-
-    @classmethod
-    def _wait_imap_address(cls):
-        path = os.path.join(cls.data, "imap.address")
-        addr = harness.wait_for(lambda: harness._read_first_line(path), harness.slow(60),
-                                what="imap.address")
-        host, _, port = addr.rpartition(":")
-        assert host == "127.0.0.1", addr
-        return int(port)
 
     @classmethod
     def _import_mail(cls):
@@ -461,7 +452,7 @@ class ImapServerLimits(harness.MailvaultTestCase):
                                                 "--imap-max-connections", "2"])
         try:
             cls.server.start()
-            cls.imap_port = ImapServer._wait_imap_address.__func__(cls)
+            cls.imap_port = cls.server.listen_port()
         except Exception:
             cls.server.stop()
             cls.pg.cleanup()

@@ -98,14 +98,6 @@ class LineClient:
             pass
 
 
-def wait_address(data, name):
-    path = os.path.join(data, name)
-    addr = harness.wait_for(lambda: harness._read_first_line(path), harness.slow(60), what=name)
-    host, _, port = addr.rpartition(":")
-    assert host == "127.0.0.1", addr
-    return int(port)
-
-
 def add_user(data, name, role="auditor"):
     r = harness.run_cli(["user", "add", name, "--data-dir", data, "--role", role,
                          "--password-stdin"], input=(PASSWORDS[name] + "\n").encode())
@@ -125,8 +117,8 @@ class ImapTls(harness.MailvaultTestCase):
             "--imap-failed-login-delay-ms", str(int(DELAY * 1000)), "--imap-idle-poll-ms", "500"])
         try:
             cls.server.start()
-            cls.imap_port = wait_address(cls.data, "imap.address")
-            cls.imaps_port = wait_address(cls.data, "imaps.address")
+            cls.imap_port = cls.server.listen_port("imap.address")
+            cls.imaps_port = cls.server.listen_port("imaps.address")
             cls._import_mail()
             for name in PASSWORDS:
                 add_user(cls.data, name)
@@ -437,7 +429,7 @@ class ImapTlsConfiguration(harness.MailvaultTestCase):
         data = os.path.join(self.tmp, "data")
         s = self.server(data).start()
         try:
-            port = wait_address(data, "imaps.address")
+            port = s.listen_port("imaps.address")
             cafile = os.path.join(data, "tls", "imap-cert.pem")
             first = imaplib.IMAP4_SSL("localhost", port, ssl_context=tls_context(cafile),
                                       timeout=30)
@@ -450,7 +442,7 @@ class ImapTlsConfiguration(harness.MailvaultTestCase):
             key = fh.read()
         s = self.server(data).start()
         try:
-            port = wait_address(data, "imaps.address")
+            port = s.listen_port("imaps.address")
             m = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=tls_context(cafile), timeout=30)
             m.logout()
             with open(cafile, "rb") as fh:
@@ -476,7 +468,7 @@ class ImapTlsConfiguration(harness.MailvaultTestCase):
         good = self.server(os.path.join(self.tmp, "good"), "--imap-tls-cert", cafile,
                            "--imap-tls-key", os.path.join(data, "tls", "imap-key.pem")).start()
         try:
-            port = wait_address(os.path.join(self.tmp, "good"), "imaps.address")
+            port = good.listen_port("imaps.address")
             m = imaplib.IMAP4_SSL("localhost", port, ssl_context=tls_context(cafile), timeout=30)
             m.logout()
             self.assertFalse(os.path.exists(os.path.join(self.tmp, "good", "tls")))
@@ -487,7 +479,7 @@ class ImapTlsConfiguration(harness.MailvaultTestCase):
         data = os.path.join(self.tmp, "data")
         s = self.server(data, "--imap-idle-timeout", "2").start()
         try:
-            port = wait_address(data, "imaps.address")
+            port = s.listen_port("imaps.address")
             silent = socket.create_connection(("127.0.0.1", port), timeout=30)
             self.addCleanup(silent.close)
             t0 = time.monotonic()
